@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     ERROR = "error"
     WARNING = "warning"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 @dataclass(frozen=True, order=True)
@@ -41,7 +38,9 @@ class Finding:
         return (self.path, self.pos.line, self.pos.col, self.rule)
 
 
-def error(rule: str, path: str, pos: Position, message: str, hint: str, yaml_path: str = "") -> Finding:
+def error(
+    rule: str, path: str, pos: Position, message: str, hint: str, yaml_path: str = ""
+) -> Finding:
     return Finding(rule, Severity.ERROR, path, pos, message, hint, yaml_path)
 
 

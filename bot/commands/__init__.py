@@ -1,0 +1,1 @@
+"""One module per `taxonbot` subcommand; bot.cli.COMMANDS lists them."""
