@@ -9,7 +9,7 @@ from bot.checks import RULES, CheckContext
 from bot.checks.context import CheckOptions
 from bot.checks.path_names import path_findings
 from bot.findings import Finding, Position, error
-from bot.leaf import QNA_NAME, leaf_path
+from bot.leaf import ATTRIBUTION_NAME, QNA_NAME, leaf_path
 from bot.loader import LoadLimits, load
 from bot.schemacheck import schema_findings
 from bot.schemas import validator
@@ -64,11 +64,18 @@ def not_a_mapping(path: str, pos: Position) -> Finding:
 
 def discover(paths: Iterable[str]) -> Iterator[str]:
     """Files to check: qna.yaml, and any YAML under a taxonomy root (to flag a wrong name)."""
+    seen: set[str] = set()
     for path in paths:
         if os.path.isdir(path) and not os.path.islink(path):
-            yield from _walk(path)
+            found = list(_walk(path))
+        elif os.path.basename(path) == ATTRIBUTION_NAME:  # pre-commit passes it on its own
+            found = [os.path.join(os.path.dirname(path), QNA_NAME)]
         else:
-            yield path
+            found = [path]
+        for item in found:
+            if item not in seen:
+                seen.add(item)
+                yield item
 
 
 def _walk(top: str) -> Iterator[str]:

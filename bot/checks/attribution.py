@@ -83,6 +83,16 @@ def field_findings(path: str, fields: dict[str, Field]) -> Iterator[Finding]:
                 f"`{title}` is missing or empty.",
                 f"Add a line `{title}: ...`. {properties[name]['description']}",
             )
+    link = fields.get("link_to_work")
+    if link and link.value and not link.value.startswith(("https://", "http://")):
+        yield error(
+            "attribution.link",
+            path,
+            Position(link.line, 1),
+            f"`Link to work` should be a web address; it is `{link.value[:80]}`.",
+            "Give the https:// address where the work can be read; for your own writing, "
+            "a link to your GitHub profile.",
+        )
     licence = fields.get("license_of_the_work")
     allowed = properties["license_of_the_work"]["enum"]
     if licence and licence.value and licence.value not in allowed:

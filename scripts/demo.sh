@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The main job, end to end on this machine, no GitHub needed: set up, then check a pull request.
+# A throwaway git repository gets the community taxonomy on `main` and the example contribution
+# in examples/pr_with_mistakes/ on a branch; the bot then runs on that branch as CI would.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh full
+here="$(pwd)"
+out="${here}/out/demo"
+rm -rf "$out" && mkdir -p "$out"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+export GIT_AUTHOR_NAME=demo GIT_AUTHOR_EMAIL=demo@example.invalid
+export GIT_COMMITTER_NAME=demo GIT_COMMITTER_EMAIL=demo@example.invalid
+git -C "$work" init --quiet -b main
+cp -R taxonomy "$work/taxonomy"
+git -C "$work" add -A && git -C "$work" commit --quiet -m "community taxonomy"
+tb="${here}/.venv/bin/taxonbot"
+
+echo "== 1. The community tree on main (audit mode) =="
+(cd "$work" && "$tb" check taxonomy || true) | tail -n 1
+
+git -C "$work" checkout --quiet -b contributor/thank-you-notes
+cp -R examples/pr_with_mistakes/. "$work/taxonomy/"
+git -C "$work" add -A && git -C "$work" commit --quiet -m "Add thank-you notes skill"
+
+
+echo "== 2. The pull request (changed files, PR policy) =="
+set +e
+(cd "$work" && "$tb" check --changed-since main)
+status=$?
+(cd "$work" && "$tb" check --changed-since main --format markdown) > "$out/check.md"
+set -e
+echo "check exit status: $status (1 = the PR needs changes); Markdown for the PR comment: out/demo/check.md"

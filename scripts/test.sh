@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Set up everything, then run the whole test suite with the same gates as pre-commit.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh full
+export HF_HUB_OFFLINE=1
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+.venv/bin/mypy
+.venv/bin/zizmor --offline .github/workflows
+.venv/bin/python -m pytest -q
