@@ -32,7 +32,7 @@ def check_file(path: str, options: CheckOptions) -> list[Finding]:
     loaded = load(path, LoadLimits(max_bytes=options.max_bytes))
     found = list(loaded.findings)
     if loaded.text is not None:
-        found += text_findings(path, loaded.text, loaded.root)
+        found += text_findings(path, loaded)
     root = loaded.root
     if root is None or root.kind != "map":
         if root is not None:

@@ -46,6 +46,8 @@ class Loaded:
     text: str | None = None
     root: Node | None = None
     findings: list[Finding] = field(default_factory=list)
+    scalar_lines: set[int] = field(default_factory=set)  # inside multi-line scalars
+    block_maps: list[Node] = field(default_factory=list)  # for the indentation rule
 
     @property
     def ok(self) -> bool:
@@ -171,7 +173,7 @@ def load(path: str, limits: LoadLimits | None = None) -> Loaded:
 
 def compose_text(path: str, text: str, limits: LoadLimits, out: Loaded | None = None) -> Loaded:
     out = out or Loaded(path, text)
-    composer = _Composer(path, limits.max_depth, out.findings)
+    composer = _Composer(path, limits.max_depth, out)
     parser = yaml.CBaseLoader(text)
     try:
         while parser.check_event():
@@ -202,10 +204,11 @@ def compose_text(path: str, text: str, limits: LoadLimits, out: Loaded | None = 
 class _Composer:
     """Builds Nodes from events with an explicit stack; refuses what a qna.yaml never needs."""
 
-    def __init__(self, path: str, max_depth: int, findings: list[Finding]) -> None:
+    def __init__(self, path: str, max_depth: int, out: Loaded) -> None:
         self.path = path
         self.max_depth = max_depth
-        self.findings = findings
+        self.out = out
+        self.findings = out.findings
         self.stack: list[Node] = []
         self.pending_key: list[Node | None] = []
         self.roots: list[Node] = []
@@ -219,28 +222,26 @@ class _Composer:
             self.findings.append(error(rule, self.path, pos, message, hint))
 
     def feed(self, event: yaml.Event) -> bool:
+        # Dispatch on the exact class, scalars first: this runs once per event of every file.
+        cls = event.__class__
         mark = event.start_mark
         pos = Position(mark.line + 1, mark.column + 1) if mark else Position()
-        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
-            return self.open(event, pos)
-        if isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
-            self.close()
-        elif isinstance(event, yaml.ScalarEvent):
-            self.check_props(event, pos)
-            value = event.value
-            plain = event.implicit[0] and not event.style
-            node = Node("scalar", pos, None if plain and value in _NULLS else value)
-            node.end_line = event.end_mark.line + 1 if event.end_mark else pos.line
-            self.attach(node)
-        elif isinstance(event, yaml.AliasEvent):
+        if cls is yaml.ScalarEvent:
+            self.scalar(event, pos)  # type: ignore[arg-type]
+        elif cls is yaml.MappingStartEvent or cls is yaml.SequenceStartEvent:
+            return self.open(event, pos)  # type: ignore[arg-type]
+        elif cls is yaml.MappingEndEvent or cls is yaml.SequenceEndEvent:
+            self.stack.pop()
+            self.pending_key.pop()
+        elif cls is yaml.AliasEvent:
             self.report(
                 "yaml.alias",
                 pos,
-                f"`*{event.anchor}` repeats another part of the file (a YAML alias).",
+                f"`*{event.anchor}` repeats another part of the file (a YAML alias).",  # type: ignore[attr-defined]
                 "Write the text out in full; anchors and aliases are not allowed in qna.yaml.",
             )
             self.attach(Node("scalar", pos, None))
-        elif isinstance(event, yaml.DocumentStartEvent) and self.roots:
+        elif cls is yaml.DocumentStartEvent and self.roots:
             self.report(
                 "yaml.multi-document",
                 pos,
@@ -250,8 +251,21 @@ class _Composer:
             return False
         return True
 
+    def scalar(self, event: yaml.ScalarEvent, pos: Position) -> None:
+        if event.anchor is not None or event.tag is not None:
+            self.check_props(event, pos)
+        value = event.value
+        plain = event.implicit[0] and not event.style
+        node = Node("scalar", pos, None if plain and value in _NULLS else value)
+        end = event.end_mark.line + 1 if event.end_mark else pos.line
+        node.end_line = end
+        if end > pos.line:
+            self.out.scalar_lines.update(range(pos.line + 1, end + 1))
+        self.attach(node)
+
     def open(self, event: yaml.CollectionStartEvent, pos: Position) -> bool:
-        self.check_props(event, pos)
+        if event.anchor is not None or event.tag is not None:
+            self.check_props(event, pos)
         if len(self.stack) >= self.max_depth:
             self.report(
                 "yaml.too-deep",
@@ -263,14 +277,12 @@ class _Composer:
             return False
         kind = "map" if isinstance(event, yaml.MappingStartEvent) else "seq"
         node = Node(kind, pos, flow=bool(event.flow_style))
+        if kind == "map" and not node.flow:
+            self.out.block_maps.append(node)
         self.attach(node)
         self.stack.append(node)
         self.pending_key.append(None)
         return True
-
-    def close(self) -> None:
-        self.stack.pop()
-        self.pending_key.pop()
 
     def attach(self, node: Node) -> None:
         if not self.stack:

@@ -7,38 +7,35 @@ fail upstream CI); blank lines, indentation, hyphens and colons are warnings.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterator
 
 from bot.findings import Finding, Position, error, warning
-from bot.yamlnode import Node, walk
+from bot.loader import Loaded
+from bot.yamlnode import Node
 
 MAX_BLANK_LINES = 2
+# Whole-text scans: one C-level regex pass per rule instead of a Python loop per line.
+_TRAILING = re.compile(r"[ \t]+\r?$", re.MULTILINE)
+_TAB_INDENT = re.compile(r"^ *\t", re.MULTILINE)
+_HYPHEN = re.compile(r"^( *)-( {2,})\S", re.MULTILINE)
 _KEY_COLON = re.compile(
-    r"^(\s*(?:-\s+)?)([A-Za-z_][\w-]*)( +):|^(\s*(?:-\s+)?)[A-Za-z_][\w-]*:( {2,})[^\s#]"
+    r"^( *(?:- +)?)([A-Za-z_][\w-]*)( +):"  # space before the colon
+    r"|^( *(?:- +)?)[A-Za-z_][\w-]*:( {2,})[^\s#]",  # several spaces after it
+    re.MULTILINE,
 )
-_HYPHEN = re.compile(r"^(\s*)-( {2,})\S")
 
 
-def text_findings(path: str, text: str, root: Node | None) -> list[Finding]:
+def text_findings(path: str, loaded: Loaded) -> list[Finding]:
+    text = loaded.text or ""
     lines = text.split("\n")
-    literal = scalar_body_lines(root) if root is not None else set()
+    literal = loaded.scalar_lines
     found = list(line_endings(path, text, lines))
     found += blank_lines(path, lines, literal)
-    for number, line in enumerate(lines, start=1):
-        found += line_rules(path, number, line, number in literal)
-    if root is not None:
-        found += indentation(path, root)
+    found += regex_rules(path, text, literal)
+    found += indentation(path, loaded.block_maps)
     return found
-
-
-def scalar_body_lines(root: Node) -> set[int]:
-    """Lines that belong to the inside of multi-line scalars, where layout rules do not apply."""
-    inside: set[int] = set()
-    for node in walk(root):
-        if node.kind == "scalar" and node.end_line > node.pos.line:
-            inside.update(range(node.pos.line + 1, node.end_line + 1))
-    return inside
 
 
 def line_endings(path: str, text: str, lines: list[str]) -> Iterator[Finding]:
@@ -99,81 +96,83 @@ def blank_lines(path: str, lines: list[str], literal: set[int]) -> list[Finding]
     return found
 
 
-def line_rules(path: str, number: int, line: str, in_scalar: bool) -> list[Finding]:
+def regex_rules(path: str, text: str, literal: set[int]) -> list[Finding]:
     found: list[Finding] = []
-    stripped = line.rstrip("\r")
-    if stripped != stripped.rstrip(" \t"):
-        col = len(stripped.rstrip(" \t")) + 1
+    starts = _LineIndex(text)
+    # Each regex runs only when a cheap substring test says it can match: clean files (most of
+    # them) then cost four `in` scans instead of four regex passes.
+    trailing = " \n" in text or "\t\n" in text or " \r" in text or text.endswith((" ", "\t"))
+    for match in _TRAILING.finditer(text) if trailing else ():
         found.append(
             error(
                 "text.trailing-spaces",
                 path,
-                Position(number, col),
+                starts.position(match.start()),
                 "This line ends with spaces or tabs.",
                 "Delete the whitespace at the end of the line (many editors can trim it on save).",
             )
         )
-    indent = len(line) - len(line.lstrip(" \t"))
-    if "\t" in line[:indent]:
+    for match in _TAB_INDENT.finditer(text) if "\t" in text else ():
         found.append(
             error(
                 "text.tab-indent",
                 path,
-                Position(number, line.index("\t") + 1),
+                starts.position(match.end() - 1),
                 "A tab is used for indentation; YAML only allows spaces.",
                 "Replace the tab with spaces (2 per level).",
             )
         )
-    if in_scalar:
-        return found
-    return found + punctuation(path, number, line)
-
-
-def punctuation(path: str, number: int, line: str) -> list[Finding]:
-    found: list[Finding] = []
-    hyphen = _HYPHEN.match(line)
-    if hyphen:
-        found.append(
-            warning(
-                "text.hyphen-spacing",
-                path,
-                Position(number, len(hyphen.group(1)) + 2),
-                "More than one space after the list dash.",
-                "Write list items as `- question: ...` with a single space after the dash.",
+    for match in _HYPHEN.finditer(text) if "-  " in text else ():
+        pos = starts.position(match.start())
+        if pos.line not in literal:
+            found.append(
+                warning(
+                    "text.hyphen-spacing",
+                    path,
+                    Position(pos.line, len(match.group(1)) + 2),
+                    "More than one space after the list dash.",
+                    "Write list items as `- question: ...` with a single space after the dash.",
+                )
             )
-        )
-    colon = _KEY_COLON.match(line)
-    if colon and colon.group(3):
-        found.append(
-            warning(
-                "text.colon-spacing",
-                path,
-                Position(number, len(colon.group(1)) + len(colon.group(2)) + 1),
-                "There is a space before the colon after a key.",
-                "Write keys as `key: value` with no space before the colon.",
-            )
-        )
-    elif colon and colon.group(5):
-        found.append(
-            warning(
-                "text.colon-spacing",
-                path,
-                Position(number, line.index(":") + 2),
-                "More than one space after the colon.",
-                "Write keys as `key: value` with a single space after the colon.",
-            )
-        )
+    for match in _KEY_COLON.finditer(text) if " :" in text or ":  " in text else ():
+        pos = starts.position(match.start())
+        if pos.line not in literal:
+            found.append(colon_finding(path, pos.line, match))
     return found
 
 
-def indentation(path: str, root: Node) -> list[Finding]:
+def colon_finding(path: str, line: int, match: re.Match[str]) -> Finding:
+    if match.group(3):
+        col = len(match.group(1)) + len(match.group(2)) + 1
+        message = "There is a space before the colon after a key."
+        hint = "Write keys as `key: value` with no space before the colon."
+    else:
+        col = match.group(0).index(":") + 2
+        message = "More than one space after the colon."
+        hint = "Write keys as `key: value` with a single space after the colon."
+    return warning("text.colon-spacing", path, Position(line, col), message, hint)
+
+
+class _LineIndex:
+    """Offset -> line:col, built lazily: most files have no finding and never need it."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.starts: list[int] | None = None
+
+    def position(self, offset: int) -> Position:
+        if self.starts is None:
+            self.starts = [0] + [m.end() for m in re.finditer("\n", self.text)]
+        line = bisect.bisect_right(self.starts, offset)
+        return Position(line, offset - self.starts[line - 1] + 1)
+
+
+def indentation(path: str, block_maps: list[Node]) -> list[Finding]:
     """One indent width and one sequence style per file, like yamllint's `consistent`."""
     found: list[Finding] = []
     width: int | None = None
     seq_indented: bool | None = None
-    for node in walk(root):
-        if node.kind != "map" or node.flow:
-            continue
+    for node in block_maps:
         for key, child in zip(node.keys, node.items, strict=True):
             if child.kind == "scalar" or child.flow or child.pos.line == key.pos.line:
                 continue

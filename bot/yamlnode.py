@@ -11,7 +11,7 @@ from bot.findings import Position
 YamlPath = tuple[str | int, ...]
 
 
-@dataclass
+@dataclass(slots=True)
 class Node:
     """One YAML node. Scalars keep their text; None only for an empty, `~` or `null` value."""
 

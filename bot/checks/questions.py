@@ -14,28 +14,24 @@ _NON_WORD = re.compile(r"[\W_]+")
 
 
 def check(ctx: CheckContext) -> Iterator[Finding]:
-    seen: list[tuple[str, str, YamlPath]] = []
+    seen: list[tuple[str, frozenset[str], str, YamlPath]] = []
     for path, question, context in questions(ctx):
         norm = normalise(question)
         if not norm:
             continue
-        for other_norm, other_context, other_path in seen:
+        words = frozenset(norm.split())
+        for other_norm, other_words, other_context, other_path in seen:
             if context != other_context:
                 continue  # grounded skills may ask the same thing of different contexts
-            found = compare(ctx, path, norm, other_path, other_norm)
-            if found is not None:
-                yield found
+            if norm == other_norm or similar(words, other_words):
+                yield finding(ctx, path, norm == other_norm, other_path)
                 break
-        seen.append((norm, context, path))
+        seen.append((norm, words, context, path))
 
 
-def compare(
-    ctx: CheckContext, path: YamlPath, norm: str, other_path: YamlPath, other_norm: str
-) -> Finding | None:
-    if norm != other_norm and not similar(norm, other_norm):
-        return None
+def finding(ctx: CheckContext, path: YamlPath, exact: bool, other_path: YamlPath) -> Finding:
     first = f"{format_path(other_path)} (line {locate(ctx.root, other_path).line})"
-    if norm == other_norm:
+    if exact:
         return error(
             "content.duplicate-question",
             ctx.path,
@@ -67,13 +63,12 @@ def questions(ctx: CheckContext) -> Iterator[tuple[YamlPath, str, str]]:
             yield ("seed_examples", index, "question"), seed["question"], str(context or "")
 
 
-def similar(one: str, two: str) -> bool:
+def similar(words: frozenset[str], others: frozenset[str]) -> bool:
     """Same words in another order, or all but one word in common in a longer question.
 
     Word sets, not character edit distance: "What is X?" and "What is Y?" are different
     questions, while reordering or one changed filler word is not a new question.
     """
-    words, others = set(one.split()), set(two.split())
     if len(words) < 4 or len(others) < 4:
         return False
     return len(words & others) / len(words | others) >= SIMILAR_RATIO
