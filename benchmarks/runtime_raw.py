@@ -33,11 +33,17 @@ Run = Callable[[], int]  # generates once, returns the completion tokens it prod
 
 def raw_decode_tokens_per_s(model_path: str, n_threads: int = 2, runs: int = 3) -> float:
     """Median completion tokens/s of llama_cpp.Llama.create_completion, max_tokens=128, greedy."""
-    llm = llama_cpp.Llama(model_path, n_ctx=2048, n_threads=n_threads, seed=0, verbose=False)
+    llm = _raw_llama(model_path, n_threads)
     try:
         return _rate(_raw_run(llm), runs)
     finally:
         llm.close()
+
+
+def _raw_llama(model_path: str, n_threads: int) -> llama_cpp.Llama:
+    return llama_cpp.Llama(
+        model_path, n_ctx=2048, n_threads=n_threads, n_threads_batch=n_threads, verbose=False
+    )
 
 
 def _raw_run(llm: llama_cpp.Llama) -> Run:
@@ -104,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args(argv)
     path = args.model or default_model_path()
-    llm = llama_cpp.Llama(path, n_ctx=2048, n_threads=args.threads, seed=0, verbose=False)
+    llm = _raw_llama(path, args.threads)
     backend = LlamaCppBackend(path, n_ctx=2048, n_threads=args.threads)
     raw, ours = _rates([_raw_run(llm), _backend_run(backend)], args.runs)
     llm.close()

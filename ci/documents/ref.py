@@ -1,0 +1,147 @@
+"""What a knowledge `qna.yaml` points at, and the rules it must follow before git sees it.
+
+Pure: no git, network or environment. Every rejection names the field, the value and the fix,
+because the contributor reads it in a PR check, not a stack trace.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+MIB = 1024 * 1024
+
+_PRINTABLE_ASCII = re.compile(r"[\x21-\x7e]+")
+# GitHub owners: letters, digits, hyphens; repositories add "." and "_". `(?:\.git)?` is
+# optional, so the lazy name never swallows it.
+_REPO_PATH = re.compile(r"/[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}?(?:\.git)?")
+_COMMIT = re.compile(r"[0-9a-f]{40}")
+_PATTERN_CHARS = re.compile(r"[\x20-\x7e]+")
+MAX_PATTERNS = 32
+MAX_PATTERN_CHARS = 256
+REPO_FORM = "https://github.com/<owner>/<repo>"
+
+
+class DocumentError(Exception):
+    """A knowledge document could not be used; the message says what to change."""
+
+
+@dataclass(frozen=True)
+class DocumentRef:
+    repo: str
+    commit: str
+    patterns: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class FetchLimits:
+    max_file_bytes: int = 2 * MIB
+    max_total_bytes: int = 16 * MIB
+    max_files: int = 200
+    timeout_s: float = 120.0
+    allowed_hosts: tuple[str, ...] = ("github.com",)
+
+
+DEFAULT_LIMITS = FetchLimits()  # frozen, so one shared default is safe
+
+
+def shown(value: object, limit: int = 120) -> str:
+    """Quote untrusted text for a message: escapes look-alike and control characters."""
+    text = ascii(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def ref_from_qna(data: dict[str, Any]) -> DocumentRef | None:
+    """The `document` block of a parsed qna dict; None when there is none (a skill)."""
+    block = data.get("document")
+    if block is None:
+        return None
+    if not isinstance(block, dict):
+        raise DocumentError("document must be a mapping with repo, commit and patterns")
+    repo, commit, patterns = block.get("repo"), block.get("commit"), block.get("patterns")
+    if not isinstance(repo, str) or not isinstance(commit, str):
+        raise DocumentError("document needs repo and commit as text; see the knowledge docs")
+    if not isinstance(patterns, list) or not all(isinstance(p, str) for p in patterns):
+        raise DocumentError('document.patterns must be a list of paths such as "docs/*.md"')
+    return DocumentRef(repo=repo, commit=commit, patterns=tuple(patterns))
+
+
+def validate_ref(ref: DocumentRef, limits: FetchLimits = DEFAULT_LIMITS) -> None:
+    """Raise DocumentError unless `ref` is safe to hand to git: see the three checks."""
+    check_repo(ref.repo, limits.allowed_hosts)
+    check_commit(ref.repo, ref.commit)
+    check_patterns(ref)
+
+
+def check_repo(repo: object, allowed_hosts: tuple[str, ...]) -> None:
+    # Matched as text, never parsed by urllib: urlsplit drops tabs and newlines and accepts
+    # userinfo and ports, and every leniency is a way around the host allowlist.
+    if not isinstance(repo, str) or not repo:
+        raise DocumentError(f"document.repo is empty; write it as {REPO_FORM}")
+    if repo.startswith("-"):
+        raise DocumentError(
+            f"document.repo {shown(repo)} starts with '-', which git would read as an option; "
+            f"write it as {REPO_FORM}"
+        )
+    if not _PRINTABLE_ASCII.fullmatch(repo):
+        raise DocumentError(
+            f"document.repo {shown(repo)} has spaces, control or non-ASCII characters "
+            f"(look-alike letters?); type it as {REPO_FORM}"
+        )
+    if not repo.startswith("https://"):
+        raise DocumentError(f"document.repo {shown(repo)} must use https://; write {REPO_FORM}")
+    host, slash, path = repo.removeprefix("https://").partition("/")
+    if host not in allowed_hosts:
+        raise DocumentError(
+            f"document.repo {shown(repo)}: host {shown(host)} is not allowed (no user@, port "
+            f"or IP address); documents may come from {', '.join(allowed_hosts)} only"
+        )
+    name = path.split("/")[-1].removesuffix(".git")
+    if not _REPO_PATH.fullmatch(slash + path) or name in {"", ".", "..", ".git"}:
+        raise DocumentError(
+            f"document.repo {shown(repo)} must be exactly {REPO_FORM}, with no extra path, "
+            "query or trailing slash"
+        )
+
+
+def check_commit(repo: str, commit: object) -> None:
+    if not isinstance(commit, str) or not _COMMIT.fullmatch(commit):
+        raise DocumentError(
+            f"document.commit {shown(commit)} for {repo} must be the full 40-character "
+            "lowercase commit hash (git rev-parse HEAD), not a branch, tag or short hash"
+        )
+
+
+def check_patterns(ref: DocumentRef) -> None:
+    if isinstance(ref.patterns, str):
+        raise DocumentError(f'document.patterns for {ref.repo} must be a list: ["docs/*.md"]')
+    if not ref.patterns or len(ref.patterns) > MAX_PATTERNS:
+        raise DocumentError(
+            f"document.patterns for {ref.repo} needs 1 to {MAX_PATTERNS} entries; "
+            f'it has {len(ref.patterns)}. Example: "docs/*.md"'
+        )
+    for pattern in ref.patterns:
+        problem = pattern_problem(pattern)
+        if problem:
+            raise DocumentError(
+                f"document.patterns entry {shown(pattern)} for {ref.repo}@{ref.commit} "
+                f'{problem}. Example: "docs/*.md" or "docs/**/*.md"'
+            )
+
+
+def pattern_problem(pattern: object) -> str:
+    """Why `pattern` is unsafe or unsupported, or "" when it is fine."""
+    if not isinstance(pattern, str) or not pattern:
+        return "is empty"
+    if "\0" in pattern or "\\" in pattern:
+        return "contains a NUL or a backslash; use forward slashes"
+    if not _PATTERN_CHARS.fullmatch(pattern) or len(pattern) > MAX_PATTERN_CHARS:
+        return f"must be printable ASCII of at most {MAX_PATTERN_CHARS} characters"
+    if pattern.startswith("/"):
+        return "must be relative to the repository root; drop the leading '/'"
+    if any(part in {"", ".", ".."} for part in pattern.split("/")):
+        return "must not contain '..', '.' or empty path segments"
+    if not pattern.endswith(".md"):
+        return "must end with .md; only Markdown documents are used"
+    return ""

@@ -1,0 +1,66 @@
+"""The model interface every SDG block talks to. Backends live beside it, one module each."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+class BackendError(Exception):
+    """A backend could not produce a completion; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class ChatRequest:
+    messages: tuple[tuple[str, str], ...]  # (role, content) pairs, roles: system/user/assistant
+    max_tokens: int = 256
+    temperature: float = 0.7
+    seed: int = 0
+    stop: tuple[str, ...] = ()
+    tag: str = ""  # which prompt template made it: for the fake backend and for bookkeeping
+
+
+@dataclass(frozen=True)
+class Completion:
+    text: str
+    finish_reason: str  # "stop" | "length" | "error"
+    prompt_tokens: int = 0  # tokens submitted
+    prompt_tokens_evaluated: int = 0  # tokens actually computed (the rest came from the KV cache)
+    completion_tokens: int = 0
+    seconds: float = 0.0
+    error: str = ""  # set when finish_reason == "error": the request failed after retries
+
+
+@dataclass
+class RuntimeStats:
+    requests: int = 0
+    failures: int = 0
+    prompt_tokens: int = 0
+    prompt_tokens_evaluated: int = 0
+    completion_tokens: int = 0
+    decode_seconds: float = 0.0
+    seconds: float = 0.0
+    extra: dict[str, float] = field(default_factory=dict)
+
+    def add(self, done: Completion) -> None:
+        self.requests += 1
+        self.failures += done.finish_reason == "error"
+        self.prompt_tokens += done.prompt_tokens
+        self.prompt_tokens_evaluated += done.prompt_tokens_evaluated
+        self.completion_tokens += done.completion_tokens
+        self.seconds += done.seconds
+
+
+class ModelBackend(Protocol):
+    """Runs chat requests. `complete` keeps the order of `requests` and never raises for one
+    bad request: a failed request comes back as a Completion with finish_reason "error"."""
+
+    name: str
+    stats: RuntimeStats
+
+    def complete(self, requests: Sequence[ChatRequest]) -> list[Completion]: ...
+
+    def describe(self) -> dict[str, str]: ...  # model id, file hash, chat template hash
+
+    def close(self) -> None: ...

@@ -1,0 +1,89 @@
+"""Document repositories served from local bare repos, standing in for https://github.com/.
+
+Real git, pinned author and date. Git's `url.<base>.insteadOf` (through GIT_CONFIG_COUNT) maps
+https://github.com/<owner>/<repo> to file://<served>/<owner>/<repo>.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from ci.documents import DocumentRef
+
+REPO_URL = "https://github.com/owner/docs"
+A_MD = b"# A\n\nAlpha facts.\n"
+B_MD = b"# B\n\nBeta facts, caf\xc3\xa9.\n"
+BIG_BYTES = 3 * 1024 * 1024
+PINNED = {
+    "GIT_AUTHOR_NAME": "Doc Author",
+    "GIT_AUTHOR_EMAIL": "author@example.invalid",
+    "GIT_AUTHOR_DATE": "2024-01-01T00:00:00+00:00",
+    "GIT_COMMITTER_NAME": "Doc Author",
+    "GIT_COMMITTER_EMAIL": "author@example.invalid",
+    "GIT_COMMITTER_DATE": "2024-01-01T00:00:00+00:00",
+    "GIT_CONFIG_NOSYSTEM": "1",
+    "GIT_CONFIG_GLOBAL": os.devnull,
+}
+
+
+def git(*args: str, cwd: Path) -> str:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")} | PINNED
+    done = subprocess.run(
+        ["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True
+    )
+    return done.stdout.strip()
+
+
+def make_repo(
+    work: Path, files: Mapping[str, bytes], symlinks: Mapping[str, str] | None = None
+) -> str:
+    """Commit `files` and `symlinks` in a fresh work tree; return the commit hash."""
+    git("init", "--quiet", "-b", "main", str(work), cwd=work.parent)
+    for name, content in files.items():
+        (work / name).parent.mkdir(parents=True, exist_ok=True)
+        (work / name).write_bytes(content)
+    for name, target in (symlinks or {}).items():
+        (work / name).symlink_to(target)
+    git("add", "--all", cwd=work)
+    git("commit", "--quiet", "-m", "documents", cwd=work)
+    return git("rev-parse", "HEAD", cwd=work)
+
+
+@dataclass
+class Served:
+    """Bare repos under `root`, reachable as https://github.com/<owner>/<repo> via git_env."""
+
+    root: Path
+    cache: Path
+
+    @property
+    def git_env(self) -> dict[str, str]:
+        return {
+            "GIT_CONFIG_COUNT": "1",
+            "GIT_CONFIG_KEY_0": f"url.file://{self.root}/.insteadOf",
+            "GIT_CONFIG_VALUE_0": "https://github.com/",
+        }
+
+    def publish(self, work: Path, owner_repo: str) -> Path:
+        bare = self.root / f"{owner_repo}.git"
+        bare.parent.mkdir(parents=True, exist_ok=True)
+        git("clone", "--quiet", "--bare", str(work), str(bare), cwd=work.parent)
+        return bare
+
+
+@dataclass
+class DocRepo:
+    """owner/docs: docs/a.md, docs/b.md (executable), a symlink docs/link.md -> /etc/passwd,
+    README.md, a 3 MB big.md, notes.txt, latin1/old.md (not UTF-8) and mods/sub.md, a
+    submodule entry."""
+
+    served: Served
+    commit: str
+    bare: Path
+
+    def ref(self, *patterns: str, commit: str = "", repo: str = REPO_URL) -> DocumentRef:
+        return DocumentRef(repo=repo, commit=commit or self.commit, patterns=patterns)
