@@ -16,6 +16,11 @@ from bot import __version__
 # name -> (module, one-line help). Heavy commands live in ci/ and load only when chosen.
 COMMANDS: dict[str, tuple[str, str]] = {
     "check": ("bot.commands.check", "lint and schema-check qna.yaml files"),
+    "preview": (
+        "ci.commands.preview",
+        "show a few synthetic pairs per leaf (quantized model, CPU)",
+    ),
+    "generate": ("ci.commands.generate", "generate the full training set (resumable)"),
 }
 
 USAGE_ERROR = 2

@@ -63,7 +63,7 @@ def questions(ctx: CheckContext) -> Iterator[tuple[YamlPath, str, str]]:
             yield ("seed_examples", index, "question"), seed["question"], str(context or "")
 
 
-def similar(words: frozenset[str], others: frozenset[str]) -> bool:
+def similar(words: frozenset[str], others: frozenset[str], ratio: float = SIMILAR_RATIO) -> bool:
     """Same words in another order, or all but one word in common in a longer question.
 
     Word sets, not character edit distance: "What is X?" and "What is Y?" are different
@@ -71,7 +71,7 @@ def similar(words: frozenset[str], others: frozenset[str]) -> bool:
     """
     if len(words) < 4 or len(others) < 4:
         return False
-    return len(words & others) / len(words | others) >= SIMILAR_RATIO
+    return len(words & others) / len(words | others) >= ratio
 
 
 def normalise(text: str) -> str:

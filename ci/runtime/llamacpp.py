@@ -30,7 +30,8 @@ class LlamaCppBackend:
             # verbose=False also routes llama.cpp's C logs through a callback that drops all but
             # errors, and silences the load banner.
             # n_threads_batch too: its default is every core, which a shared CI runner lacks.
-            self._llm = llama_cpp.Llama(
+            self._n_ctx = n_ctx
+            self._llm: Any = llama_cpp.Llama(
                 str(self._path),
                 n_ctx=n_ctx,
                 n_threads=n_threads,
@@ -72,11 +73,15 @@ class LlamaCppBackend:
             "model_bytes": str(self._path.stat().st_size),
             "model_sha256_head_tail": fast_fingerprint(self._path),
             "chat_template_sha256": text_sha256(self._template),
-            "n_ctx": str(self._llm.n_ctx()),
+            "n_ctx": str(self._n_ctx),
         }
 
     def close(self) -> None:
-        self._llm.close()
+        # Idempotent, and describe() stays safe afterwards: it no longer touches the model,
+        # whose freed handle would segfault inside llama.cpp.
+        if self._llm is not None:
+            self._llm.close()
+            self._llm = None
 
     def _add_timings(self) -> None:
         """llama.cpp's own clocks: one-token decodes (generation) vs batched prompt evaluation."""
@@ -132,9 +137,9 @@ class LlamaCppBackend:
     def _refuse(self, request: ChatRequest, n_prompt: int) -> str:
         if request.max_tokens < 1:  # llama-cpp-python reads max_tokens <= 0 as "no limit"
             return f"max_tokens must be at least 1; it is {request.max_tokens}"
-        if n_prompt >= self._llm.n_ctx():
+        if n_prompt >= self._n_ctx:
             return (
-                f"the prompt has {n_prompt} tokens but the context window is {self._llm.n_ctx()}; "
+                f"the prompt has {n_prompt} tokens but the context window is {self._n_ctx}; "
                 "use fewer or shorter seed examples, or a larger n_ctx"
             )
         return ""

@@ -1,0 +1,1 @@
+"""The heavy `taxonbot` subcommands (preview, generate); bot.cli loads them only when chosen."""

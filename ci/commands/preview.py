@@ -1,0 +1,61 @@
+"""`taxonbot preview`: a few synthetic pairs per changed leaf, on the CI runner's CPU.
+
+Writes preview.json (schemas/preview.json) with every candidate pair, its scores and which
+filters it passed, and the kept pairs as chat JSONL. Budgets: pairs per leaf, max new tokens and
+a wall-clock limit; when time runs out, what was made so far is kept and the report says so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from bot.changed import ChangedError
+from ci.runtime import BackendError
+from ci.sdg.pipeline import Budget
+from ci.sdg.progress import ProgressReporter
+from ci.sdg.report import write_preview
+from ci.sdg.session import add_common_arguments, open_model, run_leaves, select_leaves
+
+USAGE = 2
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    add_common_arguments(parser)
+    parser.add_argument("--pairs", type=int, default=10, help="candidate pairs per leaf")
+    parser.add_argument(
+        "--time-budget",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="wall-clock limit for the whole preview",
+    )
+    parser.add_argument("--out", default="out/preview", help="output folder")
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        paths = select_leaves(args)
+    except ChangedError as exc:
+        print(f"taxonbot preview: {exc}", file=sys.stderr)
+        return USAGE
+    if not paths:
+        print("taxonbot preview: no qna.yaml to preview (nothing changed?)", file=sys.stderr)
+    try:
+        backend = open_model(args)
+    except BackendError as exc:
+        print(f"taxonbot preview: {exc}", file=sys.stderr)
+        return USAGE
+    budget = Budget(args.pairs, args.max_new_tokens, args.time_budget)
+    progress = ProgressReporter(len(paths))
+    out = Path(args.out)
+    try:
+        outcomes = list(run_leaves(paths, backend, budget, args, progress))
+        write_preview(out, outcomes, backend, budget, args.seed)
+    finally:
+        backend.close()
+    print(
+        f"taxonbot preview: wrote {out / 'preview.json'} and {out / 'pairs.jsonl'}", file=sys.stderr
+    )
+    return 0

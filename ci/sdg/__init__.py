@@ -1,0 +1,1 @@
+"""LAB synthetic data generation: pipelines of named blocks over a model backend."""

@@ -1,0 +1,100 @@
+"""What preview and generate share: choosing leaves, opening the model, running leaves."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.changed import changed_files
+from bot.check import discover
+from ci.runtime import ModelBackend, open_backend
+from ci.sdg.blocks import RunContext
+from ci.sdg.leafjob import DocumentSource, LeafError, leaf_job
+from ci.sdg.pipeline import Budget, LeafRun, Pipeline, load_pipeline, run_leaf
+from ci.sdg.progress import ProgressReporter
+from ci.sdg.sample import LeafJob
+
+
+@dataclass
+class LeafOutcome:
+    path: str
+    run: LeafRun | None = None
+    error: str = ""  # why this leaf produced nothing (bad leaf, documents unavailable, ...)
+
+
+def add_common_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("paths", nargs="*", metavar="PATH", help="qna.yaml files or folders")
+    parser.add_argument("--changed-since", metavar="REF", help="only leaves changed since REF")
+    parser.add_argument(
+        "--backend",
+        default="llama.cpp",
+        help="llama.cpp (default model), a .gguf path, or an http(s):// "
+        "OpenAI-compatible server URL",
+    )
+    parser.add_argument("--model", help="model name for an HTTP backend")
+    parser.add_argument("--concurrency", type=int, default=4, help="HTTP requests in flight")
+    parser.add_argument("--threads", type=int, default=2, help="llama.cpp CPU threads")
+    parser.add_argument("--seed", type=int, default=0, help="for reproducible sampling")
+    parser.add_argument("--max-new-tokens", type=int, default=256, help="cap per generation")
+    parser.add_argument(
+        "--docs-cache",
+        default=".cache/documents",
+        help="where fetched knowledge documents are kept",
+    )
+    parser.add_argument("--docs-mirror", help=argparse.SUPPRESS)  # offline demos and tests
+
+
+def select_leaves(args: argparse.Namespace) -> list[str]:
+    if args.changed_since:
+        files = changed_files(args.changed_since)
+    else:
+        files = list(discover(args.paths or ["taxonomy"]))
+    return [f for f in files if f.endswith("qna.yaml")]
+
+
+def open_model(args: argparse.Namespace) -> ModelBackend:
+    options: dict[str, object] = {}
+    if args.backend.startswith(("http://", "https://")):
+        options = {"model": args.model, "concurrency": args.concurrency} if args.model else {}
+    else:
+        options = {"n_threads": args.threads, "seed": args.seed}
+    return open_backend(args.backend, **options)
+
+
+def document_source(args: argparse.Namespace) -> DocumentSource:
+    mirror = Path(args.docs_mirror) if args.docs_mirror else None
+    return DocumentSource(Path(args.docs_cache), mirror)
+
+
+def run_leaves(
+    paths: list[str],
+    backend: ModelBackend,
+    budget: Budget,
+    args: argparse.Namespace,
+    progress: ProgressReporter,
+) -> Iterator[LeafOutcome]:
+    deadline = time.monotonic() + budget.seconds if budget.seconds else None
+    docs = document_source(args)
+    for path in paths:
+        progress.start_leaf(path)
+        try:
+            job = leaf_job(path, docs)
+        except LeafError as exc:
+            yield LeafOutcome(path, error=str(exc))
+            continue
+        run = run_leaf(
+            pipeline_for(job),
+            RunContext(job, backend, args.seed, budget.max_new_tokens),
+            budget,
+            deadline,
+            progress,
+        )
+        progress.finish_leaf(run)
+        yield LeafOutcome(path, run)
+
+
+def pipeline_for(job: LeafJob) -> Pipeline:
+    return load_pipeline(job.kind)
