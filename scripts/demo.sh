@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job, end to end on this machine, no GitHub needed: set up, then check a pull request.
 # A throwaway git repository gets the community taxonomy on `main` and the example contribution
-# in examples/pr_with_mistakes/ on a branch; the bot then runs on that branch as CI would.
+# in examples/pull_request/ on a branch; the bot then runs on that branch as CI would.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh full
@@ -20,9 +20,9 @@ tb="${here}/.venv/bin/taxonbot"
 echo "== 1. The community tree on main (audit mode) =="
 (cd "$work" && "$tb" check taxonomy || true) | tail -n 1
 
-git -C "$work" checkout --quiet -b contributor/thank-you-notes
-cp -R examples/pr_with_mistakes/. "$work/taxonomy/"
-git -C "$work" add -A && git -C "$work" commit --quiet -m "Add thank-you notes skill"
+git -C "$work" checkout --quiet -b contributor/email-skills
+cp -R examples/pull_request/. "$work/taxonomy/"
+git -C "$work" add -A && git -C "$work" commit --quiet -m "Add two email skills"
 
 
 echo "== 2. The pull request (changed files, PR policy) =="
@@ -32,3 +32,7 @@ status=$?
 (cd "$work" && "$tb" check --changed-since main --format markdown) > "$out/check.md"
 set -e
 echo "check exit status: $status (1 = the PR needs changes); Markdown for the PR comment: out/demo/check.md"
+
+echo "== 3. SDG preview of the changed leaves on the bundled SmolLM2 (CPU) =="
+(cd "$work" && "$tb" preview --changed-since main --pairs 10 --time-budget 240 --out "$out/preview")
+echo "Preview data: out/demo/preview/preview.json, kept pairs: out/demo/preview/pairs.jsonl"

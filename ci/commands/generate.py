@@ -78,7 +78,7 @@ def generate_all(
         try:
             job = leaf_job(path, docs)
         except LeafError as exc:
-            print(f"  skipped: {exc}", file=sys.stderr)
+            progress.skip_leaf(str(exc))
             failed += 1
             continue
         pipeline = pipeline_for(job)

@@ -32,6 +32,9 @@ class ProgressReporter:
         else:
             self._line(f"  {run.job.leaf}: {done}/{target} pairs, {kept} kept, {elapsed:.0f}s")
 
+    def skip_leaf(self, reason: str) -> None:
+        self._line(f"  skipped: {reason}")
+
     def finish_leaf(self, run: LeafRun) -> None:
         kept = sum(1 for s in run.samples if s.kept)
         note = "" if run.status == "complete" else f" ({run.status.replace('_', ' ')})"

@@ -83,6 +83,7 @@ def run_leaves(
         try:
             job = leaf_job(path, docs)
         except LeafError as exc:
+            progress.skip_leaf(str(exc))
             yield LeafOutcome(path, error=str(exc))
             continue
         run = run_leaf(
