@@ -62,6 +62,13 @@ def position_of_offset(data: bytes | str, offset: int) -> Position:
     return Position(line, col)
 
 
+def byte_position(data: bytes, offset: int) -> Position:
+    """line:col of a byte offset, the column counted in characters like every other rule."""
+    line_start = data.rfind(b"\n", 0, offset) + 1
+    col = len(data[line_start:offset].decode("utf-8", errors="replace")) + 1
+    return Position(data.count(b"\n", 0, offset) + 1, col)
+
+
 def read_bytes(path: str, limits: LoadLimits, out: Loaded) -> bytes | None:
     try:
         info = os.lstat(path)
@@ -137,7 +144,7 @@ def decode(path: str, data: bytes, out: Loaded) -> str | None:
             error(
                 "encoding.not-utf8",
                 path,
-                position_of_offset(data, exc.start),
+                byte_position(data, exc.start),
                 f"Byte 0x{data[exc.start]:02x} here is not valid UTF-8.",
                 "Save the file as UTF-8, or retype the character at this position.",
             )
@@ -183,7 +190,7 @@ def compose_text(path: str, text: str, limits: LoadLimits, out: Loaded | None = 
         out.findings.append(syntax_finding(path, exc))
         return out
     except yaml.YAMLError as exc:  # reader errors (control characters) carry no mark object
-        out.findings.append(syntax_finding(path, exc))
+        out.findings.append(syntax_finding(path, exc, text))
         return out
     finally:
         parser.dispose()
@@ -257,7 +264,9 @@ class _Composer:
         value = event.value
         plain = event.implicit[0] and not event.style
         node = Node("scalar", pos, None if plain and value in _NULLS else value)
-        end = event.end_mark.line + 1 if event.end_mark else pos.line
+        mark = event.end_mark
+        # A block scalar ends at column 0 of the line after its text: that line is not inside.
+        end = (mark.line + (mark.column > 0)) if mark else pos.line
         node.end_line = end
         if end > pos.line:
             self.out.scalar_lines.update(range(pos.line + 1, end + 1))

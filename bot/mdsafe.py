@@ -23,5 +23,6 @@ def inline(text: str, limit: int = 500) -> str:
 
 def code(text: str, limit: int = 200) -> str:
     """Untrusted text shown as inline code; backticks and line breaks cannot escape it."""
-    text = " ".join(text.split())[:limit].replace("`", "'")
+    # `|` would end a table cell even inside a code span (GitHub's table parser runs first).
+    text = " ".join(text.split())[:limit].replace("`", "'").replace("|", "\\|")
     return f"`{text}`" if text else "``"

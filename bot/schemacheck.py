@@ -19,21 +19,26 @@ if TYPE_CHECKING:
     from jsonschema import ValidationError
     from jsonschema.protocols import Validator
 
-_UNEXPECTED = re.compile(r"'([^']+)'")
 _TYPE_WORDS = {"string": "text", "array": "a list", "object": "a mapping of fields"}
 
 
 def schema_findings(
     path: str, data: Any, root: Node, check: Validator, limit: int | None
 ) -> list[Finding]:
-    from jsonschema.exceptions import best_match, relevance
+    from jsonschema.exceptions import best_match
 
-    errors = sorted(check.iter_errors(data), key=relevance, reverse=True)
-    found: list[Finding] = []
+    errors = list(check.iter_errors(data))
+    if not errors:
+        return []
+    # The most relevant problem first (what jsonschema's best_match picks), then the rest in
+    # the order they appear in the file, so a capped list shows the first ones a person meets.
+    best = max(errors, key=lambda e: _relevance(root, e))
+    rest: list[Finding] = []
     for err in errors:
-        leaf = best_match(err.context) if err.context else err
-        found.extend(explain(path, leaf, root))
-    found = _dedupe(found)
+        if err is not best:
+            rest.extend(explain(path, best_match(err.context) if err.context else err, root))
+    first = list(explain(path, best_match(best.context) if best.context else best, root))
+    found = _dedupe(first + sorted(rest, key=lambda f: f.pos))
     if limit is not None and len(found) > limit:
         more = len(found) - limit
         found = found[:limit]
@@ -47,6 +52,13 @@ def schema_findings(
             )
         )
     return found
+
+
+def _relevance(root: Node, err: ValidationError) -> tuple[int, bool, int, int]:
+    """jsonschema's `relevance` (shallow errors first, anyOf/oneOf weakest), except that ties
+    go to the problem nearest the top of the file rather than the largest path."""
+    line, col = locate(root, tuple(err.absolute_path))
+    return (-len(err.path), err.validator not in ("anyOf", "oneOf"), -line, -col)
 
 
 def _dedupe(found: list[Finding]) -> list[Finding]:
@@ -97,6 +109,8 @@ def _describe(keyword: str, err: ValidationError, name: str) -> tuple[str, str]:
         allowed = [want] if keyword == "const" else list(want)
         shown = ", ".join(f"`{a}`" for a in allowed)
         return f"`{name}` is `{value}`; it must be {shown}.", about
+    if keyword == "uniqueItems":
+        return f"`{name}` holds two identical items.", "Change or remove the repeated item."
     if keyword == "pattern":
         return f"`{name}` has the wrong form: `{_short(value)}`.", about
     return f"`{name}`: {err.message}.", about or "Compare with taxonomy/CONTRIBUTING.md."
@@ -125,9 +139,15 @@ def _unexpected(
     path: str, err: ValidationError, root: Node, where: tuple[Any, ...]
 ) -> Iterator[Finding]:
     known = list(err.schema.get("properties", {})) if isinstance(err.schema, dict) else []
-    for key in _UNEXPECTED.findall(err.message.split("(", 1)[-1]):
+    listed = err.message.split("(", 1)[-1]
+    # jsonschema names the keys with repr(): 'x', "it's", None. Match the instance's own keys
+    # against that, rather than parsing quotes.
+    extras = (
+        [k for k in err.instance if repr(k) in listed] if isinstance(err.instance, dict) else []
+    )
+    for key in extras:
         hint = f"Remove `{key}`, or check its spelling and indentation."
-        close = difflib.get_close_matches(key, known, n=1)
+        close = difflib.get_close_matches(str(key), known, n=1)
         if key == "attribution":
             hint = (
                 "Move the source details into attribution.txt beside qna.yaml and delete them here."

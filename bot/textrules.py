@@ -39,14 +39,16 @@ def text_findings(path: str, loaded: Loaded) -> list[Finding]:
 
 
 def line_endings(path: str, text: str, lines: list[str]) -> Iterator[Finding]:
-    crlf = text.find("\r\n")
+    crlf = text.find("\r")  # CR LF (Windows) or a bare CR (old Mac)
     if crlf >= 0:
         line = text.count("\n", 0, crlf) + 1
         yield error(
             "text.crlf",
             path,
-            Position(line, len(lines[line - 1])),
-            "The file uses Windows line endings (CR LF).",
+            Position(line, crlf - (text.rfind("\n", 0, crlf) + 1) + 1),
+            "The file uses Windows line endings (CR LF)."
+            if text.startswith("\r\n", crlf)
+            else "The file uses old Mac line endings (a bare CR).",
             "Save the file with Unix line endings (LF); e.g. `git config core.autocrlf input`.",
         )
     if text and not text.endswith("\n"):

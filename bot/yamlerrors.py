@@ -51,7 +51,7 @@ _EXPLAINED: tuple[tuple[str, str, str], ...] = (
         "Use single quotes, a block scalar (`|`), or write the backslash as `\\\\`.",
     ),
     (
-        "special characters are not allowed",
+        "characters are not allowed",
         "The file holds an invisible control character YAML does not accept.",
         "Delete the character at this position (often pasted from a PDF or word processor).",
     ),
@@ -63,10 +63,14 @@ _EXPLAINED: tuple[tuple[str, str, str], ...] = (
 )
 
 
-def syntax_finding(path: str, exc: yaml.YAMLError) -> Finding:
+def syntax_finding(path: str, exc: yaml.YAMLError, text: str = "") -> Finding:
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     pos = Position(mark.line + 1, mark.column + 1) if mark is not None else Position()
-    problem = str(getattr(exc, "problem", None) or exc)
+    offset = getattr(exc, "position", None)  # ReaderError: a character offset, no mark
+    if mark is None and isinstance(offset, int) and text:
+        line_start = text.rfind("\n", 0, offset) + 1
+        pos = Position(text.count("\n", 0, offset) + 1, offset - line_start + 1)
+    problem = str(getattr(exc, "problem", None) or getattr(exc, "reason", None) or exc)
     for needle, message, hint in _EXPLAINED:
         if needle in problem:
             return error("yaml.syntax", path, pos, message, hint)

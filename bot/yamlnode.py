@@ -9,6 +9,7 @@ from typing import Any
 from bot.findings import Position
 
 YamlPath = tuple[str | int, ...]
+_NO_KEY = object()
 
 
 @dataclass(slots=True)
@@ -39,7 +40,7 @@ class Node:
                     return value
         return None
 
-    def key_node(self, name: str) -> Node | None:
+    def key_node(self, name: str | None) -> Node | None:
         if self.kind == "map":
             for key in self.keys:
                 if key.value == name:
@@ -67,14 +68,14 @@ def locate(root: Node | None, path: YamlPath, *, key: bool = False) -> Position:
     if node is None:
         return Position()
     steps = list(path)
-    last = steps.pop() if key and steps else None
+    last = steps.pop() if key and steps else _NO_KEY
     for step in steps:
         nxt = node.child(step)
         if nxt is None:
             return node.pos
         node = nxt
-    if last is not None and isinstance(last, str):
-        key_node = node.key_node(last)
+    if last is not _NO_KEY:
+        key_node = node.key_node(last)  # type: ignore[arg-type]  # a null key is None
         if key_node is not None:
             return key_node.pos
     return node.pos

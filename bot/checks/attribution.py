@@ -57,7 +57,7 @@ def read(path: str) -> dict[str, Field] | None:
         if os.path.islink(path) or not os.path.isfile(path):
             return None
         with open(path, "rb") as handle:
-            text = handle.read(MAX_BYTES).decode("utf-8", errors="replace")
+            text = handle.read(MAX_BYTES).decode("utf-8-sig", errors="replace")
     except OSError:
         return None
     fields: dict[str, Field] = {}
