@@ -31,6 +31,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help="wall-clock limit for the whole preview",
     )
+    parser.add_argument(
+        "--round-size",
+        type=int,
+        default=5,
+        help="samples that go through all blocks together; smaller rounds keep "
+        "more finished pairs when the time budget runs out",
+    )
     parser.add_argument("--out", default="out/preview", help="output folder")
 
 
@@ -47,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
     except BackendError as exc:
         print(f"taxonbot preview: {exc}", file=sys.stderr)
         return USAGE
-    budget = Budget(args.pairs, args.max_new_tokens, args.time_budget)
+    budget = Budget(args.pairs, args.max_new_tokens, args.time_budget, args.round_size)
     progress = ProgressReporter(len(paths))
     out = Path(args.out)
     try:

@@ -37,7 +37,10 @@ def load_pipeline(name: str, folder: Path = PIPELINES_DIR) -> Pipeline:
         raw = path.read_bytes()
     except OSError as exc:
         raise PipelineError(f"pipeline {name!r} not found at {path}") from exc
-    data = yaml.safe_load(raw)  # our own reviewed file, not contributor input
+    try:
+        data = yaml.safe_load(raw)  # our own reviewed file, not contributor input
+    except yaml.YAMLError as exc:
+        raise PipelineError(f"{path}: not valid YAML: {exc}") from exc
     if isinstance(data, dict) and "version" in data:
         data["version"] = str(data["version"])
     errors = sorted(validator(SCHEMA_ID).iter_errors(data), key=lambda e: list(e.path))
@@ -84,11 +87,12 @@ def run_leaf(
     run = LeafRun(ctx.job, pipeline)
     started = time.monotonic()
     numbers = list(range(first_number, budget.pairs))
-    for start in range(0, len(numbers), max(1, budget.round_size)):
+    size = max(1, budget.round_size)  # a round of 0 would make no samples at all
+    for start in range(0, len(numbers), size):
         if deadline is not None and time.monotonic() >= deadline:
             run.status = "time_budget" if run.samples else "not_started"
             break
-        batch = [new_sample(ctx.job, n) for n in numbers[start : start + budget.round_size]]
+        batch = [new_sample(ctx.job, n) for n in numbers[start : start + size]]
         run.samples += batch
         if not run_round(pipeline, ctx, batch, deadline):
             run.status = "time_budget"
@@ -110,7 +114,8 @@ def run_round(
 ) -> bool:
     """Every block over the batch; False when the time budget ran out part-way."""
     for spec in pipeline.blocks:
-        if deadline is not None and time.monotonic() >= deadline:
+        # dedupe asks no model and takes no time: once the model work is done, the round finishes.
+        if spec.type != "dedupe" and deadline is not None and time.monotonic() >= deadline:
             for sample in batch:
                 sample.reject("time_budget", "not finished before the time budget ran out")
             return False

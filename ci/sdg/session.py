@@ -66,7 +66,9 @@ def open_model(args: argparse.Namespace) -> ModelBackend:
 
 def document_source(args: argparse.Namespace) -> DocumentSource:
     mirror = Path(args.docs_mirror) if args.docs_mirror else None
-    return DocumentSource(Path(args.docs_cache), mirror)
+    # Absolute: ci.documents runs git from inside the cache, where a relative path (such as the
+    # default .cache/documents) would point somewhere else.
+    return DocumentSource(Path(args.docs_cache).resolve(), mirror)
 
 
 def run_leaves(
@@ -76,7 +78,7 @@ def run_leaves(
     args: argparse.Namespace,
     progress: ProgressReporter,
 ) -> Iterator[LeafOutcome]:
-    deadline = time.monotonic() + budget.seconds if budget.seconds else None
+    deadline = None if budget.seconds is None else time.monotonic() + budget.seconds
     docs = document_source(args)
     for path in paths:
         progress.start_leaf(path)

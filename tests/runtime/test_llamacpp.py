@@ -34,7 +34,7 @@ def smollm() -> Iterator[LlamaCppBackend]:
 
 
 def test_a_missing_model_file_is_a_clear_error(tmp_path: Path) -> None:
-    with pytest.raises(BackendError, match=r"not found; pass --model PATH to a \.gguf file"):
+    with pytest.raises(BackendError, match=r"not found; pass --backend PATH to a \.gguf file"):
         LlamaCppBackend(model_path=str(tmp_path / "missing.gguf"))
 
 

@@ -1,0 +1,173 @@
+#!/usr/bin/env python3
+"""`taxonbot preview` on the bundled SmolLM2 against raw llama.cpp decoding, in one run.
+
+    .venv/bin/python benchmarks/sdg_bench.py [--pairs 10] [--threads 2] [--leaf DIR] [--json]
+
+1. A real preview of one skill leaf (10 pairs by default) in a child process that runs what the
+   `taxonbot` script runs (bot.cli.main), with the backend kept aside so its own counters can be
+   read: wall seconds (the whole process, and the pipeline alone), peak RSS of the process,
+   tokens, llama.cpp's decode and prompt-evaluation clocks.
+2. The baseline, measured after it on the same machine: raw llama_cpp.Llama.create_completion
+   decode speed with the same thread count (`raw_decode_tokens_per_s` of runtime_raw.py).
+
+Useful decode throughput is completion tokens / llama.cpp's decode seconds; its ratio to raw says
+how much of the model's speed the pipeline keeps while generating. Prompt tokens evaluated /
+submitted says how much the KV-cache prefix reuse saves. With --json the numbers go to stdout as
+JSON and the table to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve()
+REPO = HERE.parents[1]
+DEFAULT_LEAF = "taxonomy/compositional_skills/writing/freeform/poetry/haiku_about_weather"
+
+
+def child(out: Path, argv: list[str]) -> int:
+    """Runs in the child: the preview, then the backend's counters to out/bench.json."""
+    import ci.commands.preview
+    from bot.cli import main
+    from ci.sdg.session import open_model
+
+    opened: list[Any] = []
+    load = {"seconds": 0.0}
+
+    def keep(args: argparse.Namespace) -> Any:
+        start = time.perf_counter()
+        opened.append(open_model(args))
+        load["seconds"] = time.perf_counter() - start
+        return opened[-1]
+
+    ci.commands.preview.open_model = keep
+    start = time.perf_counter()
+    code = main(["preview", *argv, "--out", str(out)])
+    seconds = time.perf_counter() - start
+    stats = opened[0].stats
+    record = {
+        "exit_code": code,
+        "in_process_seconds": seconds,
+        "model_load_seconds": load["seconds"],
+        "pipeline_seconds": seconds - load["seconds"],
+        "requests": stats.requests,
+        "failures": stats.failures,
+        "prompt_tokens": stats.prompt_tokens,
+        "prompt_tokens_evaluated": stats.prompt_tokens_evaluated,
+        "completion_tokens": stats.completion_tokens,
+        "decode_seconds": stats.decode_seconds,
+        "prompt_eval_seconds": stats.extra.get("prompt_eval_seconds", 0.0),
+        "request_seconds": stats.seconds,
+    }
+    (out / "bench.json").write_text(json.dumps(record), encoding="utf-8")
+    return code
+
+
+def run_preview(leaf: str, pairs: int, threads: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="sdg-bench-") as tmp:
+        out = Path(tmp)
+        argv = [leaf, "--pairs", str(pairs), "--threads", str(threads)]
+        command = [sys.executable, str(HERE), "--child", str(out), *argv]
+        start = time.perf_counter()
+        done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=False)
+        wall = time.perf_counter() - start
+        if done.returncode != 0:
+            raise SystemExit(f"the preview failed ({done.returncode}):\n{done.stderr[-2000:]}")
+        record: dict[str, Any] = json.loads((out / "bench.json").read_text(encoding="utf-8"))
+        preview = json.loads((out / "preview.json").read_text(encoding="utf-8"))
+    # ru_maxrss of the children reaped so far: only this one, and no model was loaded here yet.
+    record["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    record["process_seconds"] = wall
+    record["candidates"] = sum(leaf["counts"]["candidates"] for leaf in preview["leaves"])
+    record["kept"] = sum(leaf["counts"]["kept"] for leaf in preview["leaves"])
+    return record
+
+
+def raw_baseline(threads: int, runs: int) -> float:
+    # Imported only now: loading llama.cpp here before the child ran would not change the child's
+    # numbers, but keeping the parent small keeps its RSS out of any fork accounting.
+    sys.path.insert(0, str(HERE.parent))
+    from runtime_raw import raw_decode_tokens_per_s
+
+    from ci.runtime.gguf import default_model_path
+
+    return raw_decode_tokens_per_s(default_model_path(), threads, runs)
+
+
+def summary(record: dict[str, Any], raw: float) -> dict[str, Any]:
+    useful = record["completion_tokens"] / max(record["decode_seconds"], 1e-9)
+    end_to_end = record["completion_tokens"] / record["pipeline_seconds"]
+    return {
+        **record,
+        "raw_decode_tokens_per_s": raw,
+        "useful_decode_tokens_per_s": useful,
+        "end_to_end_completion_tokens_per_s": end_to_end,
+        "useful_over_raw": useful / raw,
+        "end_to_end_over_raw": end_to_end / raw,
+        "evaluated_over_submitted": record["prompt_tokens_evaluated"]
+        / max(record["prompt_tokens"], 1),
+    }
+
+
+def report(result: dict[str, Any], leaf: str, pairs: int, threads: int) -> str:
+    rows = [
+        ("raw llama.cpp decode (baseline)", f"{result['raw_decode_tokens_per_s']:.1f} tokens/s"),
+        ("preview wall, whole process", f"{result['process_seconds']:.2f} s"),
+        ("  of which bot.cli.main", f"{result['in_process_seconds']:.2f} s"),
+        ("  of which loading the model", f"{result['model_load_seconds']:.2f} s"),
+        ("  of which check, SDG and report", f"{result['pipeline_seconds']:.2f} s"),
+        ("peak RSS of the preview process", f"{result['peak_rss_mb']:.0f} MiB"),
+        ("requests (failed)", f"{result['requests']} ({result['failures']})"),
+        ("candidates / kept", f"{result['candidates']} / {result['kept']}"),
+        ("completion tokens", str(result["completion_tokens"])),
+        ("llama.cpp decode seconds", f"{result['decode_seconds']:.2f} s"),
+        ("llama.cpp prompt-eval seconds", f"{result['prompt_eval_seconds']:.2f} s"),
+        ("useful decode throughput", f"{result['useful_decode_tokens_per_s']:.1f} tokens/s"),
+        ("completion tokens / pipeline s", f"{result['end_to_end_completion_tokens_per_s']:.1f}"),
+        ("prompt tokens submitted", str(result["prompt_tokens"])),
+        ("prompt tokens evaluated", str(result["prompt_tokens_evaluated"])),
+    ]
+    width = max(len(name) for name, _ in rows)
+    lines = [f"taxonbot preview, {pairs} pairs of {leaf}, {threads} threads", ""]
+    lines += [f"  {name:<{width}}  {value}" for name, value in rows]
+    lines += [
+        "",
+        f"  useful decode / raw decode        {result['useful_over_raw']:.3f}",
+        f"  end-to-end tokens/s / raw decode  {result['end_to_end_over_raw']:.3f}",
+        f"  prompt evaluated / submitted      {result['evaluated_over_submitted']:.3f}",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args_list = sys.argv[1:] if argv is None else argv
+    if args_list[:1] == ["--child"]:
+        return child(Path(args_list[1]), args_list[2:])
+    parser = argparse.ArgumentParser(description="taxonbot preview vs raw llama.cpp decode")
+    parser.add_argument("--leaf", default=DEFAULT_LEAF, help="a skill leaf folder or qna.yaml")
+    parser.add_argument("--pairs", type=int, default=10)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--runs", type=int, default=3, help="raw decode runs (median)")
+    parser.add_argument("--json", action="store_true", help="JSON on stdout, table on stderr")
+    args = parser.parse_args(args_list)
+    record = run_preview(args.leaf, args.pairs, args.threads)
+    result = summary(record, raw_baseline(args.threads, args.runs))
+    table = report(result, args.leaf, args.pairs, args.threads)
+    if args.json:
+        print(table, file=sys.stderr)
+        print(json.dumps(result, indent=1))
+    else:
+        print(table)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
