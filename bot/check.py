@@ -12,7 +12,6 @@ from bot.findings import Finding, Position, error
 from bot.leaf import ATTRIBUTION_NAME, QNA_NAME, leaf_path
 from bot.loader import LoadLimits, load
 from bot.schemacheck import schema_findings
-from bot.schemas import validator
 from bot.textrules import text_findings
 from bot.versions import decide
 
@@ -43,7 +42,7 @@ def check_file(path: str, options: CheckOptions) -> list[Finding]:
     decision = decide(ctx)
     found += decision.findings
     limit = None if options.verbose else SCHEMA_LIMIT
-    for item in schema_findings(path, ctx.data, root, validator(decision.schema_uri), limit):
+    for item in schema_findings(path, ctx.data, root, decision.schema_uri, limit):
         if not (decision.ignore_version_errors and item.yaml_path == "version"):
             found.append(item)
     for rule in RULES:

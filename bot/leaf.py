@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
-from pathlib import PurePath
 
 ROOTS = ("knowledge", "compositional_skills", "foundational_skills")
 QNA_NAME = "qna.yaml"
@@ -29,7 +29,8 @@ class LeafPath:
 
 
 def leaf_path(file: str) -> LeafPath:
-    parts = PurePath(file).parts
+    # Plain string splitting: pathlib costs ~6 ms to import on the `check` cold path.
+    parts = tuple(p for p in file.replace(os.sep, "/").split("/") if p not in ("", "."))
     for index, part in enumerate(parts[:-1]):
         if part in ROOTS:
             return LeafPath(file, part, tuple(parts[index + 1 : -1]))

@@ -13,21 +13,24 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from bot.findings import Finding, Position, error
+from bot.schemas import fast_validator, validator
 from bot.yamlnode import Node, format_path, locate
 
 if TYPE_CHECKING:
     from jsonschema import ValidationError
-    from jsonschema.protocols import Validator
 
 _TYPE_WORDS = {"string": "text", "array": "a list", "object": "a mapping of fields"}
 
 
-def schema_findings(
-    path: str, data: Any, root: Node, check: Validator, limit: int | None
-) -> list[Finding]:
+def schema_findings(path: str, data: Any, root: Node, uri: str, limit: int | None) -> list[Finding]:
+    try:
+        if fast_validator(uri).is_valid(data):
+            return []  # the common case never imports jsonschema
+    except ValueError:
+        pass  # a key jsonschema-rs cannot take (`~:` is a null key): let jsonschema explain
     from jsonschema.exceptions import best_match
 
-    errors = list(check.iter_errors(data))
+    errors = list(validator(uri).iter_errors(data))
     if not errors:
         return []
     # The most relevant problem first (what jsonschema's best_match picks), then the rest in

