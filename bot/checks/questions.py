@@ -69,7 +69,9 @@ def similar(words: frozenset[str], others: frozenset[str], ratio: float = SIMILA
     Word sets, not character edit distance: "What is X?" and "What is Y?" are different
     questions, while reordering or one changed filler word is not a new question.
     """
-    if len(words) < 4 or len(others) < 4:
+    small, large = sorted((len(words), len(others)))
+    # Jaccard can reach `ratio` only if the sizes are close: a cheap test before any set work.
+    if small < 4 or small < ratio * large:
         return False
     return len(words & others) / len(words | others) >= ratio
 
