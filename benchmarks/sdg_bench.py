@@ -7,8 +7,12 @@
    `taxonbot` script runs (bot.cli.main), with the backend kept aside so its own counters can be
    read: wall seconds (the whole process, and the pipeline alone), peak RSS of the process,
    tokens, llama.cpp's decode and prompt-evaluation clocks.
-2. The baseline, measured after it on the same machine: raw llama_cpp.Llama.create_completion
-   decode speed with the same thread count (`raw_decode_tokens_per_s` of runtime_raw.py).
+2. Two baselines, measured after it on the same machine with the same thread count:
+   - raw llama_cpp.Llama.create_completion decode speed on a short chat prompt
+     (`raw_decode_tokens_per_s` of runtime_raw.py), the figure people quote (~100 tokens/s);
+   - raw llama.cpp replaying the very requests the preview made (same prompt tokens, order,
+     max_tokens, temperature, seed), with nothing of ours around it. Same work, so the ratio
+     of the preview's end-to-end tokens/s to this one is what the pipeline itself costs.
 
 Useful decode throughput is completion tokens / llama.cpp's decode seconds; its ratio to raw says
 how much of the model's speed the pipeline keeps while generating. Prompt tokens evaluated /
@@ -42,10 +46,13 @@ def child(out: Path, argv: list[str]) -> int:
     opened: list[Any] = []
     load = {"seconds": 0.0}
 
+    recorded: list[dict[str, Any]] = []
+
     def keep(args: argparse.Namespace) -> Any:
         start = time.perf_counter()
         opened.append(open_model(args))
         load["seconds"] = time.perf_counter() - start
+        record_requests(opened[-1], recorded)
         return opened[-1]
 
     ci.commands.preview.open_model = keep
@@ -68,7 +75,57 @@ def child(out: Path, argv: list[str]) -> int:
         "request_seconds": stats.seconds,
     }
     (out / "bench.json").write_text(json.dumps(record), encoding="utf-8")
+    (out / "requests.json").write_text(json.dumps(recorded), encoding="utf-8")
     return code
+
+
+def record_requests(backend: Any, recorded: list[dict[str, Any]]) -> None:
+    """Keep each request as llama.cpp saw it, in the order the backend ran them."""
+    run = backend._run
+
+    def recording(request: Any, prompt: Any) -> Any:
+        if isinstance(prompt, list):
+            recorded.append(
+                {
+                    "prompt": prompt,
+                    "max_tokens": request.max_tokens,
+                    "temperature": request.temperature,
+                    "seed": request.seed,
+                    "stop": list(request.stop) or None,
+                }
+            )
+        return run(request, prompt)
+
+    backend._run = recording
+
+
+def raw_replay(requests: list[dict[str, Any]], threads: int) -> dict[str, float]:
+    """The preview's requests through bare llama_cpp.Llama, nothing of ours in the loop."""
+    import llama_cpp
+
+    from ci.runtime.gguf import default_model_path
+
+    llm = llama_cpp.Llama(
+        str(default_model_path()),
+        n_ctx=4096,
+        n_threads=threads,
+        n_threads_batch=threads,
+        verbose=False,
+    )
+    try:
+        start, tokens = time.perf_counter(), 0
+        for r in requests:
+            out: Any = llm.create_completion(
+                r["prompt"],
+                max_tokens=r["max_tokens"],
+                temperature=r["temperature"],
+                seed=r["seed"],
+                stop=r["stop"],
+            )
+            tokens += int(out["usage"]["completion_tokens"])
+        return {"tokens": tokens, "seconds": time.perf_counter() - start}
+    finally:
+        llm.close()
 
 
 def run_preview(leaf: str, pairs: int, threads: int) -> dict[str, Any]:
@@ -83,6 +140,7 @@ def run_preview(leaf: str, pairs: int, threads: int) -> dict[str, Any]:
             raise SystemExit(f"the preview failed ({done.returncode}):\n{done.stderr[-2000:]}")
         record: dict[str, Any] = json.loads((out / "bench.json").read_text(encoding="utf-8"))
         preview = json.loads((out / "preview.json").read_text(encoding="utf-8"))
+        record["requests_made"] = json.loads((out / "requests.json").read_text("utf-8"))
     # ru_maxrss of the children reaped so far: only this one, and no model was loaded here yet.
     record["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     record["process_seconds"] = wall
@@ -102,11 +160,16 @@ def raw_baseline(threads: int, runs: int) -> float:
     return raw_decode_tokens_per_s(default_model_path(), threads, runs)
 
 
-def summary(record: dict[str, Any], raw: float) -> dict[str, Any]:
+def summary(record: dict[str, Any], raw: float, replay: dict[str, float]) -> dict[str, Any]:
     useful = record["completion_tokens"] / max(record["decode_seconds"], 1e-9)
     end_to_end = record["completion_tokens"] / record["pipeline_seconds"]
+    replay_rate = replay["tokens"] / max(replay["seconds"], 1e-9)
     return {
         **record,
+        "replay_completion_tokens": replay["tokens"],
+        "replay_seconds": replay["seconds"],
+        "replay_tokens_per_s": replay_rate,
+        "end_to_end_over_replay": end_to_end / replay_rate,
         "raw_decode_tokens_per_s": raw,
         "useful_decode_tokens_per_s": useful,
         "end_to_end_completion_tokens_per_s": end_to_end,
@@ -134,6 +197,11 @@ def report(result: dict[str, Any], leaf: str, pairs: int, threads: int) -> str:
         ("completion tokens / pipeline s", f"{result['end_to_end_completion_tokens_per_s']:.1f}"),
         ("prompt tokens submitted", str(result["prompt_tokens"])),
         ("prompt tokens evaluated", str(result["prompt_tokens_evaluated"])),
+        (
+            "raw replay of the same requests",
+            f"{result['replay_completion_tokens']} tokens in "
+            f"{result['replay_seconds']:.2f} s = {result['replay_tokens_per_s']:.1f} tokens/s",
+        ),
     ]
     width = max(len(name) for name, _ in rows)
     lines = [f"taxonbot preview, {pairs} pairs of {leaf}, {threads} threads", ""]
@@ -142,6 +210,8 @@ def report(result: dict[str, Any], leaf: str, pairs: int, threads: int) -> str:
         "",
         f"  useful decode / raw decode        {result['useful_over_raw']:.3f}",
         f"  end-to-end tokens/s / raw decode  {result['end_to_end_over_raw']:.3f}",
+        f"  end-to-end tokens/s / raw replay  {result['end_to_end_over_replay']:.3f}"
+        "  (same requests, bare llama.cpp: the pipeline's own cost)",
         f"  prompt evaluated / submitted      {result['evaluated_over_submitted']:.3f}",
     ]
     return "\n".join(lines)
@@ -159,7 +229,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="JSON on stdout, table on stderr")
     args = parser.parse_args(args_list)
     record = run_preview(args.leaf, args.pairs, args.threads)
-    result = summary(record, raw_baseline(args.threads, args.runs))
+    requests = record.pop("requests_made")
+    replay = raw_replay(requests, args.threads)
+    result = summary(record, raw_baseline(args.threads, args.runs), replay)
     table = report(result, args.leaf, args.pairs, args.threads)
     if args.json:
         print(table, file=sys.stderr)
