@@ -19,6 +19,7 @@ class ChatRequest:
     seed: int = 0
     stop: tuple[str, ...] = ()
     tag: str = ""  # which prompt template made it: for the fake backend and for bookkeeping
+    prefill: str = ""  # the start of the model's reply, written for it (e.g. "Score:")
 
 
 @dataclass(frozen=True)

@@ -99,6 +99,9 @@ class LlamaCppBackend:
             prompt = self._formatter(messages=messages).prompt
         except Exception as exc:  # a template may raise on e.g. an unsupported role order
             return BackendError(f"the model's chat template rejected the messages: {exc}")
+        # The formatter ends with the assistant turn opened; a prefill continues it, which is
+        # how a small model is held to a format ("Score:", then a digit) instead of chatting.
+        prompt += request.prefill
         # add_bos=True adds BOS only where the GGUF says the model wants one; special=True reads
         # "<|im_start|>" and friends as control tokens, as create_chat_completion does.
         return self._llm.tokenize(prompt.encode("utf-8"), add_bos=True, special=True)

@@ -123,11 +123,14 @@ def _auth_header(api_key_env: str | None) -> dict[str, str]:
 def _body(model: str, request: ChatRequest) -> bytes:
     payload: dict[str, Any] = {
         "model": model,
-        "messages": [{"role": role, "content": text} for role, text in request.messages],
+        "messages": [{"role": role, "content": text} for role, text in request.messages]
+        + ([{"role": "assistant", "content": request.prefill}] if request.prefill else []),
         "max_tokens": request.max_tokens,
         "temperature": request.temperature,
         "seed": request.seed,
     }
+    if request.prefill:  # vLLM continues the final assistant message only when told to
+        payload |= {"continue_final_message": True, "add_generation_prompt": False}
     if request.stop:  # some servers reject an empty stop list
         payload["stop"] = list(request.stop)
     return json.dumps(payload).encode("utf-8")

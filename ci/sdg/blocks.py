@@ -26,6 +26,8 @@ class BlockSpec:
     max_tokens: int = 256
     temperature: float = 0.0
     similarity: float = 0.85
+    prefill: str = ""
+    stop: tuple[str, ...] = ()
 
 
 @dataclass
@@ -65,6 +67,8 @@ def ask(spec: BlockSpec, ctx: RunContext, samples: Sequence[Sample]) -> list[Com
             temperature=spec.temperature,
             seed=ctx.seed * 100_003 + s.number,
             tag=spec.name,
+            prefill=spec.prefill,
+            stop=spec.stop,
         )
         for s in samples
     ]

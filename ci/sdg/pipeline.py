@@ -47,7 +47,9 @@ def load_pipeline(name: str, folder: Path = PIPELINES_DIR) -> Pipeline:
     if errors:
         where = "/".join(str(p) for p in errors[0].absolute_path)
         raise PipelineError(f"{path}: {where or 'top level'}: {errors[0].message}")
-    blocks = tuple(BlockSpec(**block) for block in data["blocks"])
+    blocks = tuple(
+        BlockSpec(**{**block, "stop": tuple(block.get("stop", ()))}) for block in data["blocks"]
+    )
     for block in blocks:
         needs = {"generate": ("template", "output"), "judge": ("template", "scale")}
         missing = [f for f in needs.get(block.type, ()) if not getattr(block, f)]

@@ -46,8 +46,18 @@ def clean_line(reply: str) -> str:
 
 
 def clean_block(reply: str) -> str:
-    """A generated answer or context: the text, without a leading label."""
-    return _PREFIX.sub("", reply.strip(), count=1).strip()
+    """A generated answer or context: the text without a leading label, cut where a small
+    model starts repeating itself (the first line that repeats an earlier one)."""
+    text = _PREFIX.sub("", reply.strip(), count=1).strip()
+    seen: set[str] = set()
+    kept: list[str] = []
+    for line in text.splitlines():
+        key = " ".join(line.lower().split())
+        if key and key in seen:
+            break
+        seen.add(key)
+        kept.append(line)
+    return "\n".join(kept).strip()
 
 
 def split_question_answer(reply: str) -> tuple[str, str]:
