@@ -5,7 +5,7 @@ from __future__ import annotations
 from itertools import groupby
 
 from bot.findings import Finding, Severity
-from bot.mdsafe import code, inline
+from bot.mdsafe import code, inline, prose
 from bot.reporters.report import CheckReport
 
 HEADER = "| | Where | Problem | What to do |"
@@ -32,5 +32,5 @@ def row(f: Finding) -> str:
     where = f"line {f.pos.line}, col {f.pos.col}"
     if f.yaml_path:
         where += f" {code(f.yaml_path)}"
-    message = f"{inline(f.message)} {code(f.rule)}"
-    return f"| {ICON[f.severity]} | {where} | {message} | {inline(f.hint)} |"
+    message = f"{prose(f.message)} {code(f.rule)}"
+    return f"| {ICON[f.severity]} | {where} | {message} | {prose(f.hint)} |"
