@@ -27,7 +27,8 @@ PINNED = {
 }
 
 
-def _git(*args: str, cwd: Path) -> str:
+def pinned_git(*args: str, cwd: Path) -> str:
+    """git with the pinned author, committer and date, and no user or system config."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")} | PINNED
     done = subprocess.run(
         ["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True
@@ -42,16 +43,16 @@ def build_mirror(root: Path, fixtures: Path = FIXTURES) -> dict[str, str]:
         bare = root / OWNER / f"{folder.name}.git"
         with tempfile.TemporaryDirectory() as tmp:
             work = Path(tmp) / folder.name
-            _git("init", "--quiet", "-b", "main", str(work), cwd=Path(tmp))
+            pinned_git("init", "--quiet", "-b", "main", str(work), cwd=Path(tmp))
             for source in sorted(folder.rglob("*")):
                 if source.is_file():
                     target = work / source.relative_to(folder)
                     target.parent.mkdir(parents=True, exist_ok=True)
                     target.write_bytes(source.read_bytes())
-            _git("add", "--all", cwd=work)
-            _git("commit", "--quiet", "-m", "documents", cwd=work)
-            published[f"{OWNER}/{folder.name}"] = _git("rev-parse", "HEAD", cwd=work)
+            pinned_git("add", "--all", cwd=work)
+            pinned_git("commit", "--quiet", "-m", "documents", cwd=work)
+            published[f"{OWNER}/{folder.name}"] = pinned_git("rev-parse", "HEAD", cwd=work)
             if not bare.exists():
                 bare.parent.mkdir(parents=True, exist_ok=True)
-                _git("clone", "--quiet", "--bare", str(work), str(bare), cwd=Path(tmp))
+                pinned_git("clone", "--quiet", "--bare", str(work), str(bare), cwd=Path(tmp))
     return published

@@ -6,36 +6,19 @@ https://github.com/<owner>/<repo> to file://<served>/<owner>/<repo>.
 
 from __future__ import annotations
 
-import os
-import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from ci.docmirror import pinned_git
 from ci.documents import DocumentRef
 
 REPO_URL = "https://github.com/owner/docs"
 A_MD = b"# A\n\nAlpha facts.\n"
 B_MD = b"# B\n\nBeta facts, caf\xc3\xa9.\n"
 BIG_BYTES = 3 * 1024 * 1024
-PINNED = {
-    "GIT_AUTHOR_NAME": "Doc Author",
-    "GIT_AUTHOR_EMAIL": "author@example.invalid",
-    "GIT_AUTHOR_DATE": "2024-01-01T00:00:00+00:00",
-    "GIT_COMMITTER_NAME": "Doc Author",
-    "GIT_COMMITTER_EMAIL": "author@example.invalid",
-    "GIT_COMMITTER_DATE": "2024-01-01T00:00:00+00:00",
-    "GIT_CONFIG_NOSYSTEM": "1",
-    "GIT_CONFIG_GLOBAL": os.devnull,
-}
-
-
-def git(*args: str, cwd: Path) -> str:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")} | PINNED
-    done = subprocess.run(
-        ["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True
-    )
-    return done.stdout.strip()
+# The same pinned identity and date as ci.docmirror, so hashes match the community taxonomy's.
+git = pinned_git
 
 
 def make_repo(
