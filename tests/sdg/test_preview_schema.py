@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from bot.schemas import load_all, validator
+from bot.schemas import load, validator
 from ci.sdg.pipeline import Budget, load_pipeline, run_leaf
 from ci.sdg.replies import SCALES
 from ci.sdg.report import write_preview
@@ -77,7 +77,7 @@ def test_a_tampered_or_oversized_preview_is_refused(good: dict[str, Any], tamper
 
 
 def test_the_score_cap_follows_the_judging_scales() -> None:
-    pair = load_all()[PREVIEW_SCHEMA]["$defs"]["pair"]["properties"]
+    pair = load(PREVIEW_SCHEMA)["$defs"]["pair"]["properties"]
     allowed = pair["scores"]["additionalProperties"]
     assert allowed["minimum"] == min(low for low, _ in SCALES.values())
     assert allowed["maximum"] == max(high for _, high in SCALES.values())
