@@ -40,7 +40,10 @@ class DocumentSource:
         return {"git_env": env, "allow_file_protocol": True}
 
 
-def leaf_job(path: str, docs: DocumentSource, count: TokenCounter = estimate_tokens) -> LeafJob:
+def leaf_job(
+    path: str, docs: DocumentSource | None, count: TokenCounter = estimate_tokens
+) -> LeafJob:
+    """The leaf at `path`; `docs=None` skips knowledge documents (novelty needs only seeds)."""
     blocking = [f for f in check_file(path, CheckOptions()) if f.severity is Severity.ERROR]
     if blocking:
         first = blocking[0]
@@ -53,7 +56,7 @@ def leaf_job(path: str, docs: DocumentSource, count: TokenCounter = estimate_tok
     seeds = tuple(seeds_of(data))
     digest = hashlib.sha256(Path(path).read_bytes())
     chunks: tuple[str, ...] = ()
-    if leaf.kind == "knowledge":
+    if leaf.kind == "knowledge" and docs is not None:
         chunks = tuple(knowledge_chunks(data, docs, count, digest))
     kind = (
         "knowledge"

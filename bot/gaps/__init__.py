@@ -1,0 +1,1 @@
+"""`taxonbot gaps`: where the taxonomy is thin, what it lacks, and what a new leaf adds."""

@@ -1,0 +1,1 @@
+"""The heavy side of `taxonbot gaps`: pictures and embeddings, loaded only by that command."""
