@@ -16,6 +16,7 @@ from bot import __version__
 # name -> (module, one-line help). Heavy commands live in ci/ and load only when chosen.
 COMMANDS: dict[str, tuple[str, str]] = {
     "check": ("bot.commands.check", "lint and schema-check qna.yaml files"),
+    "diff": ("bot.commands.diff", "list leaves added, changed, renamed or deleted vs a base"),
     "preview": (
         "ci.commands.preview",
         "show a few synthetic pairs per leaf (quantized model, CPU)",

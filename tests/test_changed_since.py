@@ -13,9 +13,9 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import git.cmd as gitcmd
 import pytest
 
-import bot.changed
 from bot.cli import main
 
 VALID = Path(__file__).resolve().parent / "data" / "check" / "valid"
@@ -108,21 +108,31 @@ def test_paths_narrow_the_changed_files(repo: Path, capsys: pytest.CaptureFixtur
     assert (code, body["files"], body["findings"]) == (0, [f"{LIMERICK}/qna.yaml"], [])
 
 
-def test_the_diff_is_one_git_process(
+def test_the_diff_costs_two_git_processes_however_long_the_branch(
     repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """However many files changed, finding them costs one `git diff`, not a walk or a loop."""
+    """Finding the changed files costs one `git rev-parse` (both ends and the merge base) and
+    one `git diff`, run through GitPython; thirty more commits on the branch cost nothing more."""
     calls: list[list[str]] = []
-    real_run = subprocess.run
+    real_execute = gitcmd.Git.execute
 
-    def counting_run(args: list[str], *rest: Any, **kwargs: Any) -> Any:
-        calls.append(list(args))
-        return real_run(args, *rest, **kwargs)
+    def counting_execute(self: gitcmd.Git, command: Any, *rest: Any, **kwargs: Any) -> Any:
+        calls.append([str(part) for part in command])
+        return real_execute(self, command, *rest, **kwargs)
 
-    monkeypatch.setattr(bot.changed.subprocess, "run", counting_run)
+    monkeypatch.setattr(gitcmd.Git, "execute", counting_execute)
     check_json(capsys, "--changed-since", "main")
-    assert len(calls) == 1
-    assert calls[0][:2] == ["git", "diff"] and "--merge-base" in calls[0]
+    assert [c[1] for c in calls] == ["rev-parse", "diff"]
+    assert "main^{commit}...HEAD" in calls[0]
+
+    for number in range(30):
+        Path("README.md").write_text(f"# My taxonomy, take {number}\n", encoding="utf-8")
+        subprocess.run(["git", "commit", "--quiet", "-am", f"take {number}"], check=True)
+    calls.clear()
+    code, body = check_json(capsys, "--changed-since", "main")
+    assert [c[1] for c in calls] == ["rev-parse", "diff"]
+    assert code == 1
+    assert body["files"] == [f"{LIMERICK}/qna.yaml", f"{OLD_SKILL}/qna.yaml"]
 
 
 def test_a_ref_git_does_not_know_is_a_usage_error(
