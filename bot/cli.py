@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "show a few synthetic pairs per leaf (quantized model, CPU)",
     ),
     "generate": ("ci.commands.generate", "generate the full training set (resumable)"),
+    "gaps": ("ci.commands.gaps", "coverage, overlap and novelty: where the tree is thin"),
 }
 
 USAGE_ERROR = 2
