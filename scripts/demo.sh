@@ -36,3 +36,7 @@ echo "check exit status: $status (1 = the PR needs changes); Markdown for the PR
 echo "== 3. SDG preview of the changed leaves on the bundled SmolLM2 (CPU) =="
 (cd "$work" && "$tb" preview --changed-since main --pairs 10 --time-budget 240 --out "$out/preview")
 echo "Preview data: out/demo/preview/preview.json, kept pairs: out/demo/preview/pairs.jsonl"
+
+echo "== 4. Gaps: coverage of the tree, overlap and novelty of the changed leaves =="
+(cd "$work" && HF_HUB_OFFLINE=1 "$tb" gaps --base main --out "$out/gaps" --cache "$out/cache")
+echo "Gaps: out/demo/gaps/gaps.json, gaps.md, coverage.png"
