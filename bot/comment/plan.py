@@ -1,0 +1,150 @@
+"""Reconcile, don't append: the comment, labels and conclusion a result calls for, and the
+smallest set of actions that brings the pull request there.
+
+Pure: no network, clock or environment. `plan` decides from the PR's state as the API reported
+it (bot/github/port.py); the adapter carries the actions out (bot/github/apply.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from bot.comment.render import MARKER, check_counts, recorded_run, render_comment
+from bot.leaf import leaf_path
+
+KIND_LABELS = {
+    "knowledge": "kind:knowledge",
+    "compositional_skills": "kind:skill",
+    "foundational_skills": "kind:foundational",
+}
+GAP_LABELS = frozenset({"gap:confirmed", "gap:known", "overlap"})
+MANAGED_LABELS = frozenset({*KIND_LABELS.values(), "check:passed", "check:failed", *GAP_LABELS})
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """The workflow run that produced the result, as the API (not the artifact) reports it."""
+
+    head_sha: str
+    run_id: int
+    run_attempt: int
+    repo: str  # owner/name
+    pr_number: int
+
+
+@dataclass(frozen=True)
+class Desired:
+    body: str
+    labels: frozenset[str]  # managed labels only
+    conclusion: str  # "success" | "failure"
+
+
+@dataclass(frozen=True)
+class Comment:
+    id: int
+    author: str
+    body: str
+
+
+@dataclass(frozen=True)
+class PrState:
+    number: int
+    state: str  # "open" | "closed"
+    merged: bool
+    head_sha: str
+    labels: frozenset[str]
+    comments: tuple[Comment, ...]  # in the order the API lists them (oldest first)
+
+
+@dataclass(frozen=True)
+class CreateComment:
+    body: str
+
+
+@dataclass(frozen=True)
+class EditComment:
+    comment_id: int
+    body: str
+
+
+@dataclass(frozen=True)
+class AddLabels:
+    labels: tuple[str, ...]  # sorted
+
+
+@dataclass(frozen=True)
+class RemoveLabel:
+    label: str
+
+
+Action = CreateComment | EditComment | AddLabels | RemoveLabel
+
+
+def desired_state(result: dict[str, Any], run: RunInfo) -> Desired:
+    counts = check_counts(result.get("check"))
+    failed = counts is None or counts[0] > 0  # no check result is no pass
+    labels = set(_kind_labels(result))
+    if counts is not None:
+        labels.add("check:failed" if failed else "check:passed")
+    gaps = result.get("gaps")
+    found = gaps.get("labels") if isinstance(gaps, dict) else None
+    labels.update(label for label in found or () if isinstance(label, str) and label in GAP_LABELS)
+    body = render_comment(result, run)
+    return Desired(body, frozenset(labels), "failure" if failed else "success")
+
+
+def _kind_labels(result: dict[str, Any]) -> set[str]:
+    """From the changed leaves' roots; when diff did not run or saw none, the checked files."""
+    diff, check = result.get("diff"), result.get("check")
+    leaves = diff.get("leaves") if isinstance(diff, dict) else None
+    roots = {_root(leaf) for leaf in leaves or () if isinstance(leaf, dict)}
+    if not roots - {None} and isinstance(check, dict):
+        files = check.get("files")
+        roots = {leaf_path(f).root for f in files or () if isinstance(f, str)}
+    return {KIND_LABELS[root] for root in roots if root in KIND_LABELS}
+
+
+def _root(leaf: dict[str, Any]) -> str | None:
+    root, path = leaf.get("root"), leaf.get("path")
+    if isinstance(root, str):
+        return root
+    return leaf_path(path).root if isinstance(path, str) else None
+
+
+def plan(desired: Desired, current: PrState, run: RunInfo, bot_login: str) -> list[Action]:
+    """The actions that turn `current` into `desired`; [] when this run must not write at all."""
+    if current.state != "open" or current.merged or current.head_sha != run.head_sha:
+        return []  # closed, merged, or new commits: a newer run owns the PR now
+    ours = [c for c in current.comments if _is_ours(c, bot_login)]
+    actions: list[Action] = []
+    if not ours:
+        actions.append(CreateComment(desired.body))
+    else:
+        first = min(ours, key=lambda c: c.id)  # a past bug may have left more; keep editing one
+        recorded = recorded_run(first.body)
+        if recorded is not None and recorded > (run.run_id, run.run_attempt):
+            return []  # an older run finishing late never overwrites a newer one
+        if first.body != desired.body:
+            actions.append(EditComment(first.id, desired.body))
+    return actions + _label_actions(desired.labels, current.labels)
+
+
+def _is_ours(comment: Comment, bot_login: str) -> bool:
+    # GitHub logins are case-insensitive; the marker alone could be typed by anyone.
+    return comment.author.casefold() == bot_login.casefold() and MARKER in comment.body
+
+
+def _label_actions(wanted: frozenset[str], present: frozenset[str]) -> list[Action]:
+    """Only managed labels move; GitHub matches label names case-insensitively."""
+    wanted_keys = {label.casefold() for label in wanted & MANAGED_LABELS}
+    managed_keys = {label.casefold() for label in MANAGED_LABELS}
+    present_keys = {label.casefold() for label in present}
+    add = sorted(label for label in wanted & MANAGED_LABELS if label.casefold() not in present_keys)
+    remove = sorted(
+        label
+        for label in present
+        if label.casefold() in managed_keys and label.casefold() not in wanted_keys
+    )
+    actions: list[Action] = [AddLabels(tuple(add))] if add else []
+    return actions + [RemoveLabel(label) for label in remove]
