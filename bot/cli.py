@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "generate": ("ci.commands.generate", "generate the full training set (resumable)"),
     "gaps": ("ci.commands.gaps", "coverage, overlap and novelty: where the tree is thin"),
     "collect": ("bot.commands.collect", "bundle one PR run's JSON outputs into result.json"),
+    "comment": ("bot.commands.comment", "reconcile the one sticky PR comment and labels"),
 }
 
 USAGE_ERROR = 2

@@ -40,3 +40,20 @@ echo "Preview data: out/demo/preview/preview.json, kept pairs: out/demo/preview/
 echo "== 4. Gaps: coverage of the tree, overlap and novelty of the changed leaves =="
 (cd "$work" && HF_HUB_OFFLINE=1 "$tb" gaps --base main --out "$out/gaps" --cache "$out/cache")
 echo "Gaps: out/demo/gaps/gaps.json, gaps.md, coverage.png"
+
+echo "== 5. The PR comment: results bundled as CI does, planned and applied to an in-memory PR =="
+(cd "$work" && "$tb" check --changed-since main --format json > "$out/check.json" || true)
+(cd "$work" && "$tb" diff --base main --format json > "$out/diff.json")
+head_sha="$(git -C "$work" rev-parse HEAD)"
+"$tb" collect --check "$out/check.json" --diff "$out/diff.json" --gaps "$out/gaps/gaps.json" \
+  --preview "$out/preview/preview.json" --head-sha "$head_sha" --run-id 1 --run-attempt 1 \
+  --out "$out/result.json"
+"$tb" comment --result "$out/result.json" --repo community/taxonomy --head-sha "$head_sha" \
+  --head-repo contributor/taxonomy --run-id 1 --run-attempt 1 --local "$out/comment.md"
+if .venv/bin/python -c "import cmarkgfm" 2>/dev/null; then
+  .venv/bin/python -c "import cmarkgfm, sys; print(cmarkgfm.github_flavored_markdown_to_html(open(sys.argv[1]).read()))" \
+    "$out/comment.md" > "$out/comment.html"
+  echo "Rendered as GitHub would: out/demo/comment.html"
+fi
+echo "----- the comment (out/demo/comment.md) -----"
+cat "$out/comment.md"

@@ -1,0 +1,130 @@
+"""`taxonbot comment`: the privileged side. Reconciles ONE sticky comment and the labels.
+
+Runs in comment.yml (workflow_run, pull-requests: write) on data only: result.json from the
+unprivileged pr.yml run. Everything that decides where to post comes from the API and the
+event, never from the artifact: the PR is found by head SHA and head repository, and the
+artifact must name that same head SHA. Shows the plan; writes only with --post.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import Any
+
+from bot.collect import MAX_RESULT_BYTES
+from bot.comment.plan import Action, RunInfo, desired_state, plan
+from bot.github.apply import apply
+from bot.github.port import DryRun, GitHubError, GitHubPort, RecordingGitHub
+from bot.github.pygithub import PyGithubAdapter
+from bot.schemas import validator
+
+RESULT_SCHEMA = "https://taxonbot.dev/schemas/result.json"
+ACTIONS_BOT = "github-actions[bot]"  # who GITHUB_TOKEN comments as
+REFUSED, USAGE = 1, 2
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--result", required=True, help="result.json from the pr workflow")
+    parser.add_argument("--repo", required=True, help="owner/name of the base repository")
+    parser.add_argument("--head-sha", required=True, help="the run's head SHA (from the event)")
+    parser.add_argument("--head-repo", required=True, help="owner/name the head SHA lives in")
+    parser.add_argument("--run-id", type=int, required=True, help="the pr run's id (event)")
+    parser.add_argument("--run-attempt", type=int, required=True, help="its attempt (event)")
+    parser.add_argument("--bot-login", default=ACTIONS_BOT, help="the login our comments have")
+    parser.add_argument("--post", action="store_true", help="write; without it, only show")
+    parser.add_argument(
+        "--local",
+        metavar="OUT.md",
+        help="no GitHub: plan against an in-memory open PR with this head, apply "
+        "there, and write the comment it ends up with to OUT.md (demos)",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    result = read_result(args.result, args.head_sha, (args.run_id, args.run_attempt))
+    if isinstance(result, str):
+        print(f"taxonbot comment: nothing posted: {result}", file=sys.stderr)
+        return REFUSED
+    if args.local:
+        return local(args, result)
+    token = os.environ.get("GITHUB_TOKEN", "")
+    if not token:
+        print("taxonbot comment: GITHUB_TOKEN is not set; nothing posted.", file=sys.stderr)
+        return USAGE
+    api = os.environ.get("GITHUB_API_URL", "https://api.github.com")
+    with PyGithubAdapter(token, api, login=args.bot_login) as adapter:
+        return reconcile(args, result, adapter if args.post else DryRun(adapter))
+
+
+def reconcile(args: argparse.Namespace, result: dict[str, Any], port: GitHubPort) -> int:
+    try:
+        numbers = port.pulls_for_head(args.repo, args.head_sha, args.head_repo)
+        if not numbers:
+            print(
+                f"taxonbot comment: no open pull request has head {args.head_sha}; nothing to do."
+            )
+            return 0
+        for number in numbers:
+            # The run's identity comes from the event (the artifact's copy was checked equal).
+            run_info = RunInfo(args.head_sha, args.run_id, args.run_attempt, args.repo, number)
+            actions = plan(
+                desired_state(result, run_info),
+                port.pull(args.repo, number),
+                run_info,
+                args.bot_login,
+            )
+            report(number, actions, args.post)
+            for line in apply(actions, port, run_info):
+                print(f"  {line}")
+    except GitHubError as exc:
+        print(f"taxonbot comment: {exc}", file=sys.stderr)
+        return REFUSED
+    return 0
+
+
+def local(args: argparse.Namespace, result: dict[str, Any]) -> int:
+    github = RecordingGitHub(args.bot_login)
+    github.add_pull(args.repo, 1, args.head_sha, head_repo=args.head_repo)
+    args.post = True
+    code = reconcile(args, result, github)
+    (body,) = github.bodies(args.repo, 1)
+    with open(args.local, "w", encoding="utf-8") as handle:
+        handle.write(body)
+    labels = sorted(github.pull(args.repo, 1).labels)
+    print(f"taxonbot comment: the PR would show {args.local} with labels: {', '.join(labels)}")
+    return code
+
+
+def read_result(path: str, head_sha: str, run: tuple[int, int]) -> dict[str, Any] | str:
+    """The validated result, or why it was refused (a plain sentence for the log)."""
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read(MAX_RESULT_BYTES + 1)
+    except OSError as exc:
+        return f"cannot read {path} ({exc.strerror})."
+    if len(raw) > MAX_RESULT_BYTES:
+        return f"{path} is larger than {MAX_RESULT_BYTES} bytes."
+    try:
+        data = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return f"{path} is not JSON ({exc})."
+    errors = sorted(validator(RESULT_SCHEMA).iter_errors(data), key=lambda e: list(e.path))
+    if errors:
+        where = "/".join(str(p) for p in errors[0].absolute_path) or "top level"
+        return f"{path} does not match schemas/result.json at {where}: {errors[0].message[:200]}"
+    if data["head_sha"] != head_sha or (data["run_id"], data["run_attempt"]) != run:
+        return (
+            f"{path} names head {data['head_sha'][:12]} run {data['run_id']}/"
+            f"{data['run_attempt']}, not this event's {head_sha[:12]} run {run[0]}/{run[1]}; "
+            "an artifact from another run or pull request is never posted."
+        )
+    return data
+
+
+def report(number: int, actions: list[Action], post: bool) -> None:
+    verb = "applying" if post else "would apply (dry run; --post to write)"
+    names = ", ".join(type(a).__name__ for a in actions) or "nothing: already up to date"
+    print(f"taxonbot comment: PR #{number}: {verb}: {names}")

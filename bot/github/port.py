@@ -1,0 +1,193 @@
+"""What the bot asks of GitHub, as one narrow interface, and two in-process stand-ins for it.
+
+`GitHubPort` lists every call the comment job makes; `PyGithubAdapter` (pygithub.py) implements
+it over REST. `RecordingGitHub` keeps pull requests in memory and records each call, for unit
+tests of everything above the adapter. `DryRun` reads through a real port and records the writes
+instead of making them, so the CLI can show a plan before anyone posts (the split of
+openedx-webhooks' `DryRunFixingActions`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from bot.comment.plan import Comment, PrState
+
+WRITES = frozenset({"create_comment", "edit_comment", "add_labels", "remove_label"})
+DRY_RUN_COMMENT_ID = 0  # what DryRun.create_comment answers: no comment was made
+
+
+class GitHubError(Exception):
+    """GitHub failed in a way a person can act on; the CLI prints the message, no traceback."""
+
+
+class RateLimitWaitTooLong(GitHubError):
+    """GitHub asked us to wait longer than our cap; re-running the workflow later is the fix."""
+
+
+class GitHubPort(Protocol):
+    def pull(self, repo: str, number: int) -> PrState: ...
+
+    def pulls_for_head(self, repo: str, head_sha: str, head_repo: str) -> list[int]: ...
+
+    def create_comment(self, repo: str, number: int, body: str) -> int: ...
+
+    def edit_comment(self, repo: str, comment_id: int, body: str) -> None: ...
+
+    def add_labels(self, repo: str, number: int, labels: Iterable[str]) -> None: ...
+
+    def remove_label(self, repo: str, number: int, label: str) -> None: ...
+
+    def viewer_login(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class Call:
+    """One port call as made: the method name and its arguments."""
+
+    name: str
+    args: tuple[object, ...]
+
+    @property
+    def is_write(self) -> bool:
+        return self.name in WRITES
+
+
+@dataclass
+class _Pull:
+    head_sha: str
+    head_repo: str
+    state: str = "open"
+    merged: bool = False
+    labels: list[str] = field(default_factory=list)
+    shas: list[str] = field(default_factory=list)  # every head it had: GitHub still links them
+
+
+class RecordingGitHub:
+    """GitHub as a few dictionaries: arrange a PR, run the code, read `calls` and the state."""
+
+    def __init__(self, login: str = "github-actions[bot]") -> None:
+        self.login = login
+        self.calls: list[Call] = []
+        self.pulls: dict[tuple[str, int], _Pull] = {}
+        self.comments: dict[int, tuple[str, int, Comment]] = {}  # id -> (repo, number, comment)
+        self._next_id = 1
+
+    # ---- arranging a story --------------------------------------------------------------
+    def add_pull(
+        self,
+        repo: str,
+        number: int,
+        head_sha: str,
+        *,
+        head_repo: str | None = None,
+        labels: Iterable[str] = (),
+    ) -> None:
+        pull = _Pull(head_sha, head_repo or repo, labels=list(labels), shas=[head_sha])
+        self.pulls[(repo, number)] = pull
+
+    def add_comment(self, repo: str, number: int, author: str, body: str) -> int:
+        comment_id, self._next_id = self._next_id, self._next_id + 1
+        self.comments[comment_id] = (repo, number, Comment(comment_id, author, body))
+        return comment_id
+
+    def push(self, repo: str, number: int, head_sha: str) -> None:
+        pull = self.pulls[(repo, number)]
+        pull.head_sha = head_sha
+        pull.shas.append(head_sha)
+
+    def close(self, repo: str, number: int, *, merged: bool = False) -> None:
+        pull = self.pulls[(repo, number)]
+        pull.state, pull.merged = "closed", merged
+
+    @property
+    def writes(self) -> list[Call]:
+        return [call for call in self.calls if call.is_write]
+
+    def bodies(self, repo: str, number: int) -> list[str]:
+        return [c.body for r, n, c in self.comments.values() if (r, n) == (repo, number)]
+
+    # ---- the port -----------------------------------------------------------------------
+    def pull(self, repo: str, number: int) -> PrState:
+        self.calls.append(Call("pull", (repo, number)))
+        pull = self._pull(repo, number)
+        comments = tuple(c for r, n, c in self.comments.values() if (r, n) == (repo, number))
+        return PrState(
+            number, pull.state, pull.merged, pull.head_sha, frozenset(pull.labels), comments
+        )
+
+    def pulls_for_head(self, repo: str, head_sha: str, head_repo: str) -> list[int]:
+        self.calls.append(Call("pulls_for_head", (repo, head_sha, head_repo)))
+        return sorted(
+            number
+            for (r, number), pull in self.pulls.items()
+            if r == repo
+            and head_sha in pull.shas
+            and pull.head_repo.casefold() == head_repo.casefold()
+            and (pull.state == "open" or pull.merged)
+        )
+
+    def create_comment(self, repo: str, number: int, body: str) -> int:
+        self.calls.append(Call("create_comment", (repo, number, body)))
+        self._pull(repo, number)
+        return self.add_comment(repo, number, self.login, body)
+
+    def edit_comment(self, repo: str, comment_id: int, body: str) -> None:
+        self.calls.append(Call("edit_comment", (repo, comment_id, body)))
+        if comment_id not in self.comments or self.comments[comment_id][0] != repo:
+            raise GitHubError(f"comment {comment_id} is not in {repo}")
+        r, number, old = self.comments[comment_id]
+        self.comments[comment_id] = (r, number, Comment(comment_id, old.author, body))
+
+    def add_labels(self, repo: str, number: int, labels: Iterable[str]) -> None:
+        wanted = tuple(labels)
+        self.calls.append(Call("add_labels", (repo, number, wanted)))
+        present = self._pull(repo, number).labels
+        present.extend(label for label in wanted if label not in present)
+
+    def remove_label(self, repo: str, number: int, label: str) -> None:
+        self.calls.append(Call("remove_label", (repo, number, label)))
+        present = self._pull(repo, number).labels
+        if label in present:  # GitHub answers 404 here; the adapter treats that as done
+            present.remove(label)
+
+    def viewer_login(self) -> str:
+        self.calls.append(Call("viewer_login", ()))
+        return self.login
+
+    def _pull(self, repo: str, number: int) -> _Pull:
+        if (repo, number) not in self.pulls:
+            raise GitHubError(f"{repo}#{number} is not a pull request")
+        return self.pulls[(repo, number)]
+
+
+class DryRun:
+    """Reads go to the wrapped port; writes are recorded in `calls` and never sent."""
+
+    def __init__(self, port: GitHubPort) -> None:
+        self.port = port
+        self.calls: list[Call] = []
+
+    def pull(self, repo: str, number: int) -> PrState:
+        return self.port.pull(repo, number)
+
+    def pulls_for_head(self, repo: str, head_sha: str, head_repo: str) -> list[int]:
+        return self.port.pulls_for_head(repo, head_sha, head_repo)
+
+    def viewer_login(self) -> str:
+        return self.port.viewer_login()
+
+    def create_comment(self, repo: str, number: int, body: str) -> int:
+        self.calls.append(Call("create_comment", (repo, number, body)))
+        return DRY_RUN_COMMENT_ID
+
+    def edit_comment(self, repo: str, comment_id: int, body: str) -> None:
+        self.calls.append(Call("edit_comment", (repo, comment_id, body)))
+
+    def add_labels(self, repo: str, number: int, labels: Iterable[str]) -> None:
+        self.calls.append(Call("add_labels", (repo, number, tuple(labels))))
+
+    def remove_label(self, repo: str, number: int, label: str) -> None:
+        self.calls.append(Call("remove_label", (repo, number, label)))

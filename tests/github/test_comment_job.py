@@ -1,0 +1,131 @@
+"""The comment job end to end: `taxonbot comment` in a simulated Actions environment, PyGithub
+talking over real HTTP to the fake GitHub on loopback.
+
+Stories: the first run posts one comment and the labels; the same run again writes nothing;
+an artifact for another head or run is never posted; a dry run (no --post) writes nothing; the PR
+is found through the API by head SHA and head repository, never from the artifact.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fake_github import APP_TOKEN, FakeGitHub, serve
+
+from bot.cli import main
+
+REPO, FORK, NUMBER = "community/taxonomy", "contributor/taxonomy", 12
+SHA, RUN_ID, ATTEMPT = "c" * 40, 9001, 1
+DATA = Path(__file__).resolve().parents[1] / "comment" / "data"
+
+
+@pytest.fixture
+def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGitHub]:
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    with serve() as server:
+        server.add_pull(REPO, NUMBER, SHA, head_repo=FORK)
+        monkeypatch.setenv("GITHUB_TOKEN", APP_TOKEN)
+        monkeypatch.setenv("GITHUB_API_URL", server.url)
+        monkeypatch.setenv("GITHUB_REPOSITORY", REPO)
+        # The adapter paces writes like GitHub asks; the fake needs no pacing.
+        monkeypatch.setattr("bot.github.pygithub.time.sleep", lambda s: None)
+        yield server
+
+
+def result_file(tmp_path: Path, **override: Any) -> Path:
+    check = json.loads((DATA / "check.json").read_text("utf-8"))
+    body = {
+        "format": "taxonbot-result/1",
+        "head_sha": SHA,
+        "run_id": RUN_ID,
+        "run_attempt": ATTEMPT,
+        "check": check,
+        "diff": None,
+        "gaps": None,
+        "preview": None,
+    }
+    body.update(override)
+    path = tmp_path / "result.json"
+    path.write_text(json.dumps(body), "utf-8")
+    return path
+
+
+def comment(path: Path, *extra: str, head: str = SHA, run_id: int = RUN_ID) -> int:
+    return main(
+        [
+            "comment",
+            "--result",
+            str(path),
+            "--repo",
+            REPO,
+            "--head-sha",
+            head,
+            "--head-repo",
+            FORK,
+            "--run-id",
+            str(run_id),
+            "--run-attempt",
+            str(ATTEMPT),
+            *extra,
+        ]
+    )
+
+
+def test_the_first_run_posts_one_comment_and_the_same_run_again_writes_nothing(
+    fake: FakeGitHub, tmp_path: Path
+) -> None:
+    path = result_file(tmp_path)
+    assert comment(path, "--post") == 0
+    (posted,) = fake.comments_on(REPO, NUMBER)
+    assert posted.body.startswith("<!-- taxonbot:comment -->")
+    writes_before = len(fake.writes())
+    reads_before = len(fake.requests)
+    assert comment(path, "--post") == 0
+    assert len(fake.writes()) == writes_before, "an unchanged re-run writes nothing"
+    assert len(fake.requests) - reads_before <= 3
+    assert len(fake.comments_on(REPO, NUMBER)) == 1
+
+
+def test_a_dry_run_shows_the_plan_and_writes_nothing(
+    fake: FakeGitHub, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert comment(result_file(tmp_path)) == 0
+    assert fake.writes() == [] and fake.comments_on(REPO, NUMBER) == []
+    assert "would apply" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("field", ["head", "run"])
+def test_an_artifact_for_another_run_is_never_posted(
+    fake: FakeGitHub, tmp_path: Path, capsys: pytest.CaptureFixture[str], field: str
+) -> None:
+    path = result_file(
+        tmp_path, **({"head_sha": "d" * 40} if field == "head" else {"run_id": RUN_ID + 1})
+    )
+    assert comment(path, "--post") == 1
+    assert fake.requests == [], "refused before any API call"
+    assert "never posted" in capsys.readouterr().err
+
+
+def test_an_artifact_that_breaks_the_schema_or_is_not_json_is_refused(
+    fake: FakeGitHub, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = result_file(tmp_path, check={"format": "taxonbot-check/1", "pr_number": 1})
+    assert comment(bad, "--post") == 1
+    bad.write_text("not json", "utf-8")
+    assert comment(bad, "--post") == 1
+    err = capsys.readouterr().err
+    assert "does not match schemas/result.json" in err and "is not JSON" in err
+    assert fake.writes() == []
+
+
+def test_a_head_with_no_open_pull_request_is_a_quiet_no_op(
+    fake: FakeGitHub, tmp_path: Path
+) -> None:
+    other = "e" * 40
+    assert comment(result_file(tmp_path, head_sha=other), "--post", head=other) == 0
+    assert fake.writes() == []
