@@ -34,6 +34,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--run-id", type=int, required=True, help="the pr run's id (event)")
     parser.add_argument("--run-attempt", type=int, required=True, help="its attempt (event)")
     parser.add_argument("--bot-login", default=ACTIONS_BOT, help="the login our comments have")
+    parser.add_argument(
+        "--pr-number",
+        type=int,
+        default=0,
+        help="the PR number the workflow_run event names (same-repo PRs only; "
+        "saves the lookup; its head is still checked against --head-sha)",
+    )
     parser.add_argument("--post", action="store_true", help="write; without it, only show")
     parser.add_argument(
         "--local",
@@ -61,7 +68,13 @@ def run(args: argparse.Namespace) -> int:
 
 def reconcile(args: argparse.Namespace, result: dict[str, Any], port: GitHubPort) -> int:
     try:
-        numbers = port.pulls_for_head(args.repo, args.head_sha, args.head_repo)
+        # The event names same-repo PRs (not forks'); plan() still refuses if that PR's head is
+        # not this run's head, so the shortcut cannot post to the wrong PR.
+        numbers = (
+            [args.pr_number]
+            if getattr(args, "pr_number", 0)
+            else port.pulls_for_head(args.repo, args.head_sha, args.head_repo)
+        )
         if not numbers:
             print(
                 f"taxonbot comment: no open pull request has head {args.head_sha}; nothing to do."

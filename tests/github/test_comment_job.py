@@ -129,3 +129,20 @@ def test_a_head_with_no_open_pull_request_is_a_quiet_no_op(
     other = "e" * 40
     assert comment(result_file(tmp_path, head_sha=other), "--post", head=other) == 0
     assert fake.writes() == []
+
+
+def test_the_event_named_pr_saves_the_lookup_but_its_head_is_still_checked(
+    fake: FakeGitHub, tmp_path: Path
+) -> None:
+    """A same-repo PR: the workflow_run event names it, so an unchanged re-run costs two reads
+    (the PR, its comments) and no write; a number whose head is another commit gets nothing."""
+    path = result_file(tmp_path)
+    assert comment(path, "--post", "--pr-number", str(NUMBER)) == 0
+    before = len(fake.requests)
+    assert comment(path, "--post", "--pr-number", str(NUMBER)) == 0
+    rerun = fake.requests[before:]
+    assert [r.method for r in rerun] == ["GET", "GET"]
+    fake.add_pull(REPO, NUMBER + 1, "f" * 40)
+    writes = len(fake.writes())
+    assert comment(path, "--post", "--pr-number", str(NUMBER + 1)) == 0
+    assert len(fake.writes()) == writes
