@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "gaps": ("ci.commands.gaps", "coverage, overlap and novelty: where the tree is thin"),
     "collect": ("bot.commands.collect", "bundle one PR run's JSON outputs into result.json"),
     "comment": ("bot.commands.comment", "reconcile the one sticky PR comment and labels"),
+    "command": ("bot.commands.command", "answer a /taxonbot command in a PR comment"),
 }
 
 USAGE_ERROR = 2

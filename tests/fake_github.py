@@ -81,6 +81,24 @@ class _Comment:
     author: str
     body: str
     created: str
+    reactions: list[tuple[str, str]] = field(default_factory=list)  # (login, content)
+
+
+@dataclass
+class _Run:
+    """One Actions workflow run: what the re-run endpoints need."""
+
+    id: int
+    repo: str
+    workflow_file: str
+    head_sha: str
+    event: str = "pull_request"
+    status: str = "completed"
+    run_attempt: int = 1
+    reruns: int = 0
+
+
+REACTIONS = frozenset({"+1", "-1", "laugh", "confused", "heart", "hooray", "rocket", "eyes"})
 
 
 def _load(relative: str, key: str) -> dict[str, Any] | None:
@@ -106,6 +124,8 @@ class FakeGitHub(ThreadingHTTPServer):
         }  # GET /user answers 403 for these, as GitHub does
         self.pr_template = _load("pull_request/opened.payload.json", "pull_request")
         self.comment_template = _load("issue_comment/created.payload.json", "comment")
+        self.run_template = _load("workflow_run/completed.payload.json", "workflow_run")
+        self.runs: dict[int, _Run] = {}
         self.pulls: dict[tuple[str, int], _Pull] = {}
         self.comments: dict[int, _Comment] = {}
         self.faults: list[Fault] = []
@@ -149,6 +169,18 @@ class FakeGitHub(ThreadingHTTPServer):
 
     def comments_on(self, repo: str, number: int) -> list[_Comment]:
         return [c for c in self.comments.values() if (c.repo, c.number) == (repo, number)]
+
+    def add_run(
+        self,
+        repo: str,
+        workflow_file: str,
+        head_sha: str,
+        run_id: int,
+        *,
+        event: str = "pull_request",
+        status: str = "completed",
+    ) -> None:
+        self.runs[run_id] = _Run(run_id, repo, workflow_file, head_sha, event, status)
 
     def fail_next(
         self,
@@ -252,6 +284,25 @@ class FakeGitHub(ThreadingHTTPServer):
             created_at=comment.created,
             updated_at=_now(),
             author_association="NONE",
+        )
+        return data
+
+    def run_json(self, run: _Run) -> dict[str, Any]:
+        data = _rebased(self.run_template, self.url) if self.run_template else {}
+        api = f"{self.url}/repos/{run.repo}/actions/runs/{run.id}"
+        data.update(
+            id=run.id,
+            node_id=f"WFR_{run.id}",
+            path=f".github/workflows/{run.workflow_file}",
+            head_sha=run.head_sha,
+            event=run.event,
+            status=run.status,
+            conclusion="success" if run.status == "completed" else None,
+            run_attempt=run.run_attempt,
+            url=api,
+            rerun_url=f"{api}/rerun",
+            html_url=f"https://github.com/{run.repo}/actions/runs/{run.id}",
+            repository=self.repo_json(run.repo),
         )
         return data
 
@@ -451,6 +502,56 @@ def remove_label(fake: FakeGitHub, login: str, args: dict[str, str], body: Any, 
     return 200, [fake.label_json(pull.repo, name) for name in pull.labels], {}
 
 
+def list_runs(
+    fake: FakeGitHub, login: str, args: dict[str, str], body: Any, query: dict[str, str]
+) -> Answer:
+    """GET .../actions/workflows/{file}/runs: newest first, filtered like GitHub filters."""
+    found = sorted(
+        (
+            run
+            for run in fake.runs.values()
+            if run.repo == args["repo"]
+            and run.workflow_file == args["file"]
+            and query.get("head_sha", run.head_sha) == run.head_sha
+            and query.get("event", run.event) == run.event
+        ),
+        key=lambda run: -run.id,
+    )
+    per_page, page = min(int(query.get("per_page", 30)), 100), int(query.get("page", 1))
+    chunk = found[(page - 1) * per_page : page * per_page]
+    return 200, {"total_count": len(found), "workflow_runs": [fake.run_json(r) for r in chunk]}, {}
+
+
+def rerun(fake: FakeGitHub, login: str, args: dict[str, str], body: Any, q: Any) -> Answer:
+    run = fake.runs.get(int(args["id"]))
+    if run is None or run.repo != args["repo"]:
+        raise _Reply(404, {"message": "Not Found"})
+    if run.status != "completed":
+        raise _Reply(403, {"message": "This workflow run is not completed"})
+    run.reruns, run.run_attempt, run.status = run.reruns + 1, run.run_attempt + 1, "queued"
+    return 201, {}, {}
+
+
+def add_reaction(fake: FakeGitHub, login: str, args: dict[str, str], body: Any, q: Any) -> Answer:
+    comment = fake.comments.get(int(args["id"]))
+    if comment is None or comment.repo != args["repo"]:
+        raise _Reply(404, {"message": "Not Found"})
+    content = body.get("content") if isinstance(body, dict) else None
+    if content not in REACTIONS:
+        raise _Reply(422, {"message": "Validation Failed"})
+    status = 200 if (login, content) in comment.reactions else 201  # GitHub: 200 if it existed
+    if status == 201:
+        comment.reactions.append((login, content))
+    reaction = {
+        "id": zlib.crc32(f"{comment.id}:{login}:{content}".encode()),
+        "node_id": f"REA_{comment.id}",
+        "user": fake.user_json(login),
+        "content": content,
+        "created_at": _now(),
+    }
+    return status, reaction, {}
+
+
 ROUTES: list[tuple[str, str, Callable[..., Answer]]] = [
     ("GET", r"/user", get_user),
     ("GET", REPO, get_repo),
@@ -461,6 +562,9 @@ ROUTES: list[tuple[str, str, Callable[..., Answer]]] = [
     ("PATCH", REPO + r"/issues/comments/(?P<id>\d+)", edit_comment),
     ("POST", REPO + r"/issues/(?P<number>\d+)/labels", add_labels),
     ("DELETE", REPO + r"/issues/(?P<number>\d+)/labels/(?P<name>.+)", remove_label),
+    ("GET", REPO + r"/actions/workflows/(?P<file>[^/]+)/runs", list_runs),
+    ("POST", REPO + r"/actions/runs/(?P<id>\d+)/rerun", rerun),
+    ("POST", REPO + r"/issues/comments/(?P<id>\d+)/reactions", add_reaction),
 ]
 
 

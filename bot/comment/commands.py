@@ -28,8 +28,8 @@ HELP = f"""\
 |---|---|
 | `/taxonbot help` | Shows this list. |
 | `/taxonbot recheck` | Runs the checks again on the latest commit; the comment updates. |
-| `/taxonbot preview` | Makes {PAIRS_DEFAULT} sample training pairs per changed leaf. |
-| `/taxonbot preview --pairs N` | The same with N pairs per leaf ({PAIRS_MIN} to {PAIRS_MAX}). |
+| `/taxonbot preview` | Makes the sample training pairs again ({PAIRS_DEFAULT} per changed leaf). |
+| `/taxonbot preview --pairs N` | Accepted ({PAIRS_MIN}-{PAIRS_MAX}); size not honoured yet. |
 
 Every push to the pull request runs the checks anyway; no command is needed for that.
 """
@@ -117,8 +117,9 @@ def _preview(options: list[str]) -> CommandDecision:
     if pairs is None:
         return _unknown(f"`--pairs` takes a whole number from {PAIRS_MIN} to {PAIRS_MAX}.")
     reply = (
-        f"Making a preview with {pairs} candidate pairs per changed leaf. The taxonbot comment "
-        "on this pull request shows the results when the run finishes (usually a few minutes).\n"
+        f"Running the preview again. You asked for {pairs} pairs per leaf; choosing the size "
+        "is not available yet, so it runs with its usual settings. This comment shows the "
+        "results when the run finishes (usually a few minutes).\n"
     )
     return CommandDecision("preview", pairs, reply)
 

@@ -1,10 +1,10 @@
 """What the bot asks of GitHub, as one narrow interface, and two in-process stand-ins for it.
 
-`GitHubPort` lists every call the comment job makes; `PyGithubAdapter` (pygithub.py) implements
-it over REST. `RecordingGitHub` keeps pull requests in memory and records each call, for unit
-tests of everything above the adapter. `DryRun` reads through a real port and records the writes
-instead of making them, so the CLI can show a plan before anyone posts (the split of
-openedx-webhooks' `DryRunFixingActions`).
+`GitHubPort` lists every call the comment and command jobs make; `PyGithubAdapter`
+(pygithub.py) implements it over REST. `RecordingGitHub` keeps pull requests in memory and
+records each call, for unit tests of everything above the adapter. `DryRun` reads through a
+real port and records the writes instead of making them, so the CLI can show a plan before
+anyone posts (the split of openedx-webhooks' `DryRunFixingActions`).
 """
 
 from __future__ import annotations
@@ -15,7 +15,9 @@ from typing import Protocol
 
 from bot.comment.plan import Comment, PrState
 
-WRITES = frozenset({"create_comment", "edit_comment", "add_labels", "remove_label"})
+WRITES = frozenset(
+    {"create_comment", "edit_comment", "add_labels", "remove_label", "rerun", "add_reaction"}
+)
 DRY_RUN_COMMENT_ID = 0  # what DryRun.create_comment answers: no comment was made
 
 
@@ -41,6 +43,15 @@ class GitHubPort(Protocol):
     def remove_label(self, repo: str, number: int, label: str) -> None: ...
 
     def viewer_login(self) -> str: ...
+
+    # ---- the command job (`/taxonbot` comments) -----------------------------------------
+    def latest_run(self, repo: str, workflow_file: str, head_sha: str) -> int | None:
+        """The newest pull_request run of `workflow_file` for `head_sha`, or None."""
+        ...
+
+    def rerun(self, repo: str, run_id: int) -> None: ...
+
+    def add_reaction(self, repo: str, comment_id: int, content: str) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -73,6 +84,9 @@ class RecordingGitHub:
         self.calls: list[Call] = []
         self.pulls: dict[tuple[str, int], _Pull] = {}
         self.comments: dict[int, tuple[str, int, Comment]] = {}  # id -> (repo, number, comment)
+        self.runs: dict[tuple[str, str, str], list[int]] = {}  # (repo, file, head) -> run ids
+        self.reruns: dict[tuple[str, int], int] = {}  # (repo, run id) -> times re-run
+        self.reactions: list[tuple[str, int, str]] = []  # (repo, comment id, content)
         self._next_id = 1
 
     # ---- arranging a story --------------------------------------------------------------
@@ -101,6 +115,9 @@ class RecordingGitHub:
     def close(self, repo: str, number: int, *, merged: bool = False) -> None:
         pull = self.pulls[(repo, number)]
         pull.state, pull.merged = "closed", merged
+
+    def add_run(self, repo: str, workflow_file: str, head_sha: str, run_id: int) -> None:
+        self.runs.setdefault((repo, workflow_file, head_sha), []).append(run_id)
 
     @property
     def writes(self) -> list[Call]:
@@ -157,6 +174,20 @@ class RecordingGitHub:
         self.calls.append(Call("viewer_login", ()))
         return self.login
 
+    def latest_run(self, repo: str, workflow_file: str, head_sha: str) -> int | None:
+        self.calls.append(Call("latest_run", (repo, workflow_file, head_sha)))
+        return max(self.runs.get((repo, workflow_file, head_sha), []), default=None)
+
+    def rerun(self, repo: str, run_id: int) -> None:
+        self.calls.append(Call("rerun", (repo, run_id)))
+        if not any(r == repo and run_id in ids for (r, _, _), ids in self.runs.items()):
+            raise GitHubError(f"run {run_id} is not in {repo}")
+        self.reruns[(repo, run_id)] = self.reruns.get((repo, run_id), 0) + 1
+
+    def add_reaction(self, repo: str, comment_id: int, content: str) -> None:
+        self.calls.append(Call("add_reaction", (repo, comment_id, content)))
+        self.reactions.append((repo, comment_id, content))
+
     def _pull(self, repo: str, number: int) -> _Pull:
         if (repo, number) not in self.pulls:
             raise GitHubError(f"{repo}#{number} is not a pull request")
@@ -191,3 +222,12 @@ class DryRun:
 
     def remove_label(self, repo: str, number: int, label: str) -> None:
         self.calls.append(Call("remove_label", (repo, number, label)))
+
+    def latest_run(self, repo: str, workflow_file: str, head_sha: str) -> int | None:
+        return self.port.latest_run(repo, workflow_file, head_sha)
+
+    def rerun(self, repo: str, run_id: int) -> None:
+        self.calls.append(Call("rerun", (repo, run_id)))
+
+    def add_reaction(self, repo: str, comment_id: int, content: str) -> None:
+        self.calls.append(Call("add_reaction", (repo, comment_id, content)))

@@ -132,6 +132,17 @@ class PyGithubAdapter:
                 self._login = ACTIONS_LOGIN
         return self._login
 
+    def latest_run(self, repo: str, workflow_file: str, head_sha: str) -> int | None:
+        """The newest pull_request run of the workflow for this head: one request."""
+        runs = (
+            self._repo(repo)
+            .get_workflow(workflow_file)
+            .get_runs(head_sha=head_sha, event="pull_request")
+        )
+        what = f"finding the {workflow_file} run for {head_sha[:12]} in {repo}"
+        page = self._send(False, what, functools.partial(runs.get_page, 0))
+        return max((run.id for run in page), default=None)  # ids grow: the largest is newest
+
     def _whoami(self) -> str:
         return self._gh.get_user().login
 
@@ -190,6 +201,27 @@ class PyGithubAdapter:
         except GitHubError as exc:
             if "label does not exist" not in _message(exc.__cause__).lower():
                 raise  # "does not exist" is what we wanted; anything else is not
+
+    def rerun(self, repo: str, run_id: int) -> None:
+        """POST .../actions/runs/{id}/rerun once. Not retried when unanswered: it may have
+        started, and a second request for a running run is refused anyway. (PyGithub's
+        `WorkflowRun.rerun()` returns False instead of raising, and would first GET the run.)"""
+        what = f"re-running workflow run {run_id} in {repo}"
+        url = f"/repos/{repo}/actions/runs/{run_id}/rerun"
+        try:
+            request = functools.partial(self._gh.requester.requestJsonAndCheck, "POST", url)
+            self._send(True, what, request, repeat=False)
+        except _Unanswered as exc:
+            raise GitHubError(
+                f"GitHub did not answer {what}; it may have started: check the Actions tab"
+            ) from exc.__cause__
+
+    def add_reaction(self, repo: str, comment_id: int, content: str) -> None:
+        """A reaction on a comment: idempotent on GitHub's side (the same one twice is one)."""
+        url = f"/repos/{repo}/issues/comments/{comment_id}"
+        comment = IssueComment(self._gh.requester, url=url)  # lazy: no request until react
+        what = f"reacting {content} to comment {comment_id} in {repo}"
+        self._send(True, what, lambda: comment.create_reaction(content))
 
     def _find_posted(self, repo: str, number: int, body: str) -> int | None:
         login = self.viewer_login().casefold()
