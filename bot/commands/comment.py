@@ -24,15 +24,22 @@ from bot.schemas import validator
 RESULT_SCHEMA = "https://taxonbot.dev/schemas/result.json"
 ACTIONS_BOT = "github-actions[bot]"  # who GITHUB_TOKEN comments as
 REFUSED, USAGE = 1, 2
+MAX_EVENT_BYTES = 4 * 1024 * 1024
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--result", required=True, help="result.json from the pr workflow")
-    parser.add_argument("--repo", required=True, help="owner/name of the base repository")
-    parser.add_argument("--head-sha", required=True, help="the run's head SHA (from the event)")
-    parser.add_argument("--head-repo", required=True, help="owner/name the head SHA lives in")
-    parser.add_argument("--run-id", type=int, required=True, help="the pr run's id (event)")
-    parser.add_argument("--run-attempt", type=int, required=True, help="its attempt (event)")
+    parser.add_argument(
+        "--event",
+        metavar="PATH",
+        help="the workflow_run event ($GITHUB_EVENT_PATH): supplies the five "
+        "values below, which then need not be given",
+    )
+    parser.add_argument("--repo", help="owner/name of the base repository")
+    parser.add_argument("--head-sha", help="the run's head SHA (from the event)")
+    parser.add_argument("--head-repo", help="owner/name the head SHA lives in")
+    parser.add_argument("--run-id", type=int, help="the pr run's id (event)")
+    parser.add_argument("--run-attempt", type=int, help="its attempt (event)")
     parser.add_argument("--bot-login", default=ACTIONS_BOT, help="the login our comments have")
     parser.add_argument(
         "--pr-number",
@@ -51,6 +58,18 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    problem = from_event(args) if args.event else None
+    missing = [
+        f"--{n.replace('_', '-')}"
+        for n in ("repo", "head_sha", "head_repo", "run_id", "run_attempt")
+        if getattr(args, n) is None
+    ]
+    if problem or missing:
+        print(
+            f"taxonbot comment: {problem or 'missing ' + ', '.join(missing)}; nothing posted.",
+            file=sys.stderr,
+        )
+        return USAGE
     result = read_result(args.result, args.head_sha, (args.run_id, args.run_attempt))
     if isinstance(result, str):
         print(f"taxonbot comment: nothing posted: {result}", file=sys.stderr)
@@ -96,6 +115,24 @@ def reconcile(args: argparse.Namespace, result: dict[str, Any], port: GitHubPort
         print(f"taxonbot comment: {exc}", file=sys.stderr)
         return REFUSED
     return 0
+
+
+def from_event(args: argparse.Namespace) -> str | None:
+    """Fill the run's identity from a workflow_run event; None when it could, else why not."""
+    try:
+        with open(args.event, "rb") as handle:
+            event = json.loads(handle.read(MAX_EVENT_BYTES))
+        run = event["workflow_run"]
+        args.repo = args.repo or event["repository"]["full_name"]
+        args.head_sha = args.head_sha or run["head_sha"]
+        args.head_repo = args.head_repo or run["head_repository"]["full_name"]
+        args.run_id = args.run_id or int(run["id"])
+        args.run_attempt = args.run_attempt or int(run.get("run_attempt") or 1)
+        numbers = [p["number"] for p in run.get("pull_requests") or []]
+        args.pr_number = args.pr_number or (numbers[0] if len(numbers) == 1 else 0)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        return f"{args.event} is not a readable workflow_run event ({exc!r})"
+    return None
 
 
 def local(args: argparse.Namespace, result: dict[str, Any]) -> int:

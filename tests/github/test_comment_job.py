@@ -146,3 +146,40 @@ def test_the_event_named_pr_saves_the_lookup_but_its_head_is_still_checked(
     writes = len(fake.writes())
     assert comment(path, "--post", "--pr-number", str(NUMBER + 1)) == 0
     assert len(fake.writes()) == writes
+
+
+def test_the_event_file_github_writes_names_the_run_and_the_pr(
+    fake: FakeGitHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In Actions the job passes only $GITHUB_EVENT_PATH: a real workflow_run payload (from
+    ../shared) supplies repository, head SHA and repository, run id and attempt, and the PR."""
+    shared = Path(__file__).resolve().parents[3] / "shared" / "github-payloads" / "workflow_run"
+    source = shared / "completed.with-pull-requests.payload.json"
+    if not source.is_file():
+        pytest.skip("the shared webhook payloads are not beside the project")
+    event = json.loads(source.read_text("utf-8"))
+    run = event["workflow_run"]
+    repo, number = event["repository"]["full_name"], run["pull_requests"][0]["number"]
+    fake.add_pull(repo, number, run["head_sha"], head_repo=run["head_repository"]["full_name"])
+    event_path = tmp_path / "event.json"
+    event_path.write_text(json.dumps(event), "utf-8")
+    monkeypatch.setenv("GITHUB_EVENT_PATH", str(event_path))
+    path = result_file(
+        tmp_path, head_sha=run["head_sha"], run_id=run["id"], run_attempt=run["run_attempt"]
+    )
+    assert main(["comment", "--result", str(path), "--event", str(event_path), "--post"]) == 0
+    (posted,) = fake.comments_on(repo, number)
+    assert f'"run_id": {run["id"]}' in posted.body
+    # An artifact claiming another run of the same head is refused before any API call.
+    before = len(fake.requests)
+    other = result_file(
+        tmp_path, head_sha=run["head_sha"], run_id=run["id"] + 1, run_attempt=run["run_attempt"]
+    )
+    assert main(["comment", "--result", str(other), "--event", str(event_path), "--post"]) == 1
+    assert len(fake.requests) == before
+
+
+def test_an_unreadable_event_is_a_usage_error(tmp_path: Path) -> None:
+    broken = tmp_path / "event.json"
+    broken.write_text("{}", "utf-8")
+    assert main(["comment", "--result", str(result_file(tmp_path)), "--event", str(broken)]) == 2
