@@ -16,7 +16,6 @@ preview. Shows the plan; writes only with --post.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from typing import Any, TypeGuard
@@ -26,6 +25,7 @@ from bot.comment.plan import Comment, PrState
 from bot.comment.render import MARKER, name
 from bot.github.port import DryRun, GitHubError, GitHubPort
 from bot.github.pygithub import PyGithubAdapter
+from bot.jsonfile import read_capped_json
 
 ACTIONS_BOT = "github-actions[bot]"  # who GITHUB_TOKEN comments as
 PR_WORKFLOW = "pr.yml"  # the workflow whose run a recheck repeats
@@ -80,17 +80,9 @@ def run(args: argparse.Namespace) -> int:
 
 def read_event(path: str) -> dict[str, Any] | str:
     """The event as a dict, or why not (a plain sentence for the log)."""
-    try:
-        with open(path, "rb") as handle:
-            raw = handle.read(MAX_EVENT_BYTES + 1)
-    except OSError as exc:
-        return f"cannot read {path} ({exc.strerror})."
-    if len(raw) > MAX_EVENT_BYTES:
-        return f"{path} is larger than {MAX_EVENT_BYTES} bytes."
-    try:
-        data = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        return f"{path} is not JSON ({exc})."
+    data = read_capped_json(path, MAX_EVENT_BYTES)
+    if isinstance(data, str):
+        return data
     return data if isinstance(data, dict) else f"{path} is not a JSON object."
 
 

@@ -9,7 +9,6 @@ artifact must name that same head SHA. Shows the plan; writes only with --post.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from typing import Any
@@ -19,6 +18,7 @@ from bot.comment.plan import Action, RunInfo, desired_state, plan
 from bot.github.apply import apply
 from bot.github.port import DryRun, GitHubError, GitHubPort, RecordingGitHub
 from bot.github.pygithub import PyGithubAdapter
+from bot.jsonfile import read_capped_json
 from bot.schemas import validator
 
 RESULT_SCHEMA = "https://taxonbot.dev/schemas/result.json"
@@ -119,9 +119,10 @@ def reconcile(args: argparse.Namespace, result: dict[str, Any], port: GitHubPort
 
 def from_event(args: argparse.Namespace) -> str | None:
     """Fill the run's identity from a workflow_run event; None when it could, else why not."""
+    event = read_capped_json(args.event, MAX_EVENT_BYTES)
+    if isinstance(event, str):
+        return event
     try:
-        with open(args.event, "rb") as handle:
-            event = json.loads(handle.read(MAX_EVENT_BYTES))
         run = event["workflow_run"]
         args.repo = args.repo or event["repository"]["full_name"]
         args.head_sha = args.head_sha or run["head_sha"]
@@ -130,8 +131,8 @@ def from_event(args: argparse.Namespace) -> str | None:
         args.run_attempt = args.run_attempt or int(run.get("run_attempt") or 1)
         numbers = [p["number"] for p in run.get("pull_requests") or []]
         args.pr_number = args.pr_number or (numbers[0] if len(numbers) == 1 else 0)
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        return f"{args.event} is not a readable workflow_run event ({exc!r})"
+    except (ValueError, KeyError, TypeError) as exc:
+        return f"{args.event} is not a workflow_run event ({exc!r})"
     return None
 
 
@@ -150,17 +151,9 @@ def local(args: argparse.Namespace, result: dict[str, Any]) -> int:
 
 def read_result(path: str, head_sha: str, run: tuple[int, int]) -> dict[str, Any] | str:
     """The validated result, or why it was refused (a plain sentence for the log)."""
-    try:
-        with open(path, "rb") as handle:
-            raw = handle.read(MAX_RESULT_BYTES + 1)
-    except OSError as exc:
-        return f"cannot read {path} ({exc.strerror})."
-    if len(raw) > MAX_RESULT_BYTES:
-        return f"{path} is larger than {MAX_RESULT_BYTES} bytes."
-    try:
-        data = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        return f"{path} is not JSON ({exc})."
+    data = read_capped_json(path, MAX_RESULT_BYTES)
+    if isinstance(data, str):
+        return data
     errors = sorted(validator(RESULT_SCHEMA).iter_errors(data), key=lambda e: list(e.path))
     if errors:
         where = "/".join(str(p) for p in errors[0].absolute_path) or "top level"
