@@ -26,6 +26,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "collect": ("bot.commands.collect", "bundle one PR run's JSON outputs into result.json"),
     "comment": ("bot.commands.comment", "reconcile the one sticky PR comment and labels"),
     "command": ("bot.commands.command", "answer a /taxonbot command in a PR comment"),
+    "preview-request": (
+        "bot.commands.request",
+        "the preview size a maintainer asked for (pr.yml; read-only)",
+    ),
 }
 
 USAGE_ERROR = 2

@@ -31,6 +31,12 @@ def _refuse(address: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
+def no_settle_wait(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bot looks again right after writing (bot/github/converge.py), not 10 s later."""
+    monkeypatch.setenv("TAXONBOT_SETTLE_SECONDS", "0")
+
+
+@pytest.fixture(autouse=True)
 def no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Loopback servers and AF_UNIX sockets keep working; anything else fails the test."""
     real_connect, real_connect_ex = socket.socket.connect, socket.socket.connect_ex

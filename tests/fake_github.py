@@ -129,6 +129,8 @@ class FakeGitHub(ThreadingHTTPServer):
         self.pulls: dict[tuple[str, int], _Pull] = {}
         self.comments: dict[int, _Comment] = {}
         self.faults: list[Fault] = []
+        # (method, path regex, what another job does just before that request is served)
+        self.interleavings: list[tuple[str, str, Callable[[FakeGitHub], None]]] = []
         self.requests: list[Logged] = []
         self.lock = threading.Lock()
         self._ids = itertools.count(1_000_001)
@@ -193,6 +195,10 @@ class FakeGitHub(ThreadingHTTPServer):
     ) -> None:
         assert kind in FAULT_KINDS, kind
         self.faults.extend(Fault(kind, method, path, retry_after) for _ in range(times))
+
+    def before_next(self, method: str, path: str, other_job: Callable[[FakeGitHub], None]) -> None:
+        """Another job's write lands just before the next `method` request matching `path`."""
+        self.interleavings.append((method, path, other_job))
 
     def writes(self) -> list[Logged]:
         return [r for r in self.requests if r.method != "GET"]
@@ -353,6 +359,11 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = json.loads(self.rfile.read(length)) if length else None
         with self.server.lock:
+            for entry in self.server.interleavings:
+                if entry[0] == method and re.fullmatch(entry[1], path):
+                    self.server.interleavings.remove(entry)
+                    entry[2](self.server)
+                    break
             fault = next((f for f in self.server.faults if f.matches(method, path)), None)
             if fault is not None:
                 self.server.faults.remove(fault)
@@ -487,6 +498,14 @@ def edit_comment(fake: FakeGitHub, login: str, args: dict[str, str], body: Any, 
     return 200, fake.comment_json(comment), {}
 
 
+def delete_comment(fake: FakeGitHub, login: str, args: dict[str, str], body: Any, q: Any) -> Answer:
+    comment = fake.comments.get(int(args["id"]))
+    if comment is None or comment.repo != args["repo"]:
+        raise _Reply(404, {"message": "Not Found"})
+    del fake.comments[comment.id]
+    return 204, None, {}
+
+
 def add_labels(fake: FakeGitHub, login: str, args: dict[str, str], body: Any, q: Any) -> Answer:
     pull = _pull(fake, args)
     names = body.get("labels", []) if isinstance(body, dict) else body
@@ -560,6 +579,7 @@ ROUTES: list[tuple[str, str, Callable[..., Answer]]] = [
     ("GET", REPO + r"/issues/(?P<number>\d+)/comments", list_comments),
     ("POST", REPO + r"/issues/(?P<number>\d+)/comments", create_comment),
     ("PATCH", REPO + r"/issues/comments/(?P<id>\d+)", edit_comment),
+    ("DELETE", REPO + r"/issues/comments/(?P<id>\d+)", delete_comment),
     ("POST", REPO + r"/issues/(?P<number>\d+)/labels", add_labels),
     ("DELETE", REPO + r"/issues/(?P<number>\d+)/labels/(?P<name>.+)", remove_label),
     ("GET", REPO + r"/actions/workflows/(?P<file>[^/]+)/runs", list_runs),

@@ -3,14 +3,12 @@
 Runs from the default branch's trusted code on the issue_comment event that GitHub wrote to
 $GITHUB_EVENT_PATH; it never checks out or runs pull-request code. The comment's text decides
 only which of a few fixed answers to give (bot.comment.commands.parse_command, which also
-refuses anyone the repository does not trust). The answer goes into OUR ONE sticky comment, in a
-section between `<!-- taxonbot:reply -->` and `<!-- /taxonbot:reply -->` at its end that each
-command replaces; no second comment is ever made. `recheck` (and `preview`, see below) re-runs
-the newest pr.yml run for the pull request's current head, found through the API.
-
-`/taxonbot preview --pairs N` cannot change the preview budget yet: pr.yml runs on
-pull_request only and takes no inputs, so the honest answer is to say so and re-run the normal
-preview. Shows the plan; writes only with --post.
+refuses anyone the repository does not trust). The answer goes into OUR ONE sticky comment, in
+the reply section at its end (bot/comment/reply.py) that each command replaces; no second
+comment is ever made. `recheck` and `preview` re-run the newest pr.yml run for the pull
+request's current head, found through the API; `preview --pairs N` first leaves the request in
+the reply section, where that run reads it (`taxonbot preview-request`). Writes converge with
+comment.yml's (bot/github/converge.py). Shows the plan; writes only with --post.
 """
 
 from __future__ import annotations
@@ -21,8 +19,10 @@ import sys
 from typing import Any, TypeGuard
 
 from bot.comment.commands import CommandDecision, parse_command
-from bot.comment.plan import Comment, PrState
-from bot.comment.render import MARKER, name
+from bot.comment.plan import Action, CreateComment, DeleteComment, EditComment, PrState, RunInfo
+from bot.comment.render import MARKER, name, owned
+from bot.comment.reply import section, with_reply
+from bot.github.converge import SETTLE, converge
 from bot.github.port import DryRun, GitHubError, GitHubPort
 from bot.github.pygithub import PyGithubAdapter
 from bot.jsonfile import read_capped_json
@@ -30,7 +30,6 @@ from bot.jsonfile import read_capped_json
 ACTIONS_BOT = "github-actions[bot]"  # who GITHUB_TOKEN comments as
 PR_WORKFLOW = "pr.yml"  # the workflow whose run a recheck repeats
 MAX_EVENT_BYTES = 1 << 20  # GitHub caps a comment at 65,536 characters; events stay far below
-REPLY_OPEN, REPLY_CLOSE = "<!-- taxonbot:reply -->", "<!-- /taxonbot:reply -->"
 REACTIONS = {"help": "eyes", "recheck": "eyes", "preview": "eyes"}  # anything else: confused
 REFUSED, USAGE = 1, 2
 
@@ -47,6 +46,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--repo", required=True, help="owner/name of this repository")
     parser.add_argument("--bot-login", default=ACTIONS_BOT, help="the login our comments have")
     parser.add_argument("--post", action="store_true", help="write; without it, only show")
+    parser.add_argument(
+        "--settle",
+        type=float,
+        default=float(os.environ.get("TAXONBOT_SETTLE_SECONDS", SETTLE)),
+        help=f"seconds to wait after writing before checking it held (default {SETTLE:g})",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -72,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
     api = os.environ.get("GITHUB_API_URL", "https://api.github.com")
     with PyGithubAdapter(token, api, login=args.bot_login) as adapter:
         port: GitHubPort = adapter if args.post else DryRun(adapter)
-        code = respond(args.repo, args.bot_login, decision, target, port)
+        code = respond(args.repo, args.bot_login, decision, target, port, args.settle)
     if not args.post:
         print("taxonbot command: dry run; nothing was written (--post to write).")
     return code
@@ -106,24 +111,28 @@ def _positive(value: object) -> TypeGuard[int]:
 
 
 def respond(
-    repo: str, bot_login: str, decision: CommandDecision, target: Target, port: GitHubPort
+    repo: str,
+    bot_login: str,
+    decision: CommandDecision,
+    target: Target,
+    port: GitHubPort,
+    settle: float = SETTLE,
 ) -> int:
     verb = "would " if isinstance(port, DryRun) else ""
     try:
         state = port.pull(repo, target.number)
-        reply = decision.reply_markdown
-        if decision.kind in ("recheck", "preview"):
-            reply = rerun_reply(repo, state, decision, port, verb)
-        section = reply_section(target.commenter, reply)
-        ours = [c for c in state.comments if is_ours(c, bot_login)]
-        if ours:
-            first = min(ours, key=lambda c: c.id)  # the one comment.yml keeps editing
-            port.edit_comment(repo, first.id, with_reply(first.body, section))
-            print(f"taxonbot command: PR #{target.number}: {verb}edit comment {first.id}")
+        who = name(target.commenter, 60)  # inline code: names the person, never pings
+        if decision.kind not in ("recheck", "preview"):
+            write_reply(
+                repo,
+                bot_login,
+                target,
+                port,
+                section(state.head_sha, who, decision.reply_markdown),
+                settle,
+            )
         else:
-            port.create_comment(repo, target.number, f"{MARKER}\n{section}")
-            print(f"taxonbot command: PR #{target.number}: {verb}create the taxonbot comment")
-        print(section)
+            rerun_with_reply(repo, bot_login, decision, target, port, state, who, settle, verb)
     except GitHubError as exc:
         print(f"taxonbot command: {exc}", file=sys.stderr)
         return REFUSED
@@ -131,62 +140,76 @@ def respond(
     return 0
 
 
-def rerun_reply(
-    repo: str, state: PrState, decision: CommandDecision, port: GitHubPort, verb: str
-) -> str:
-    """Re-run the newest pr.yml run of the current head; the reply says what happened."""
-    intro = ""
-    if decision.kind == "preview":
-        intro = (
-            f"A preview with a chosen number of pairs ({decision.pairs} per leaf) is not "
-            f"available from a command yet: `{PR_WORKFLOW}` makes its preview with its usual "
-            "settings. "
-        )
-    if state.state != "open" or state.merged:
-        return intro + "This pull request is closed, so nothing was re-run.\n"
-    run_id = port.latest_run(repo, PR_WORKFLOW, state.head_sha)
+def rerun_with_reply(
+    repo: str,
+    bot_login: str,
+    decision: CommandDecision,
+    target: Target,
+    port: GitHubPort,
+    state: PrState,
+    who: str,
+    settle: float,
+    verb: str,
+) -> None:
+    """The reply (with a preview request, if any) is in place BEFORE the re-run starts, so the
+    run finds it; a re-run GitHub refuses then replaces the reply with what happened."""
+    pairs = decision.pairs if decision.kind == "preview" else None
     sha = f"`{state.head_sha[:12]}`"
+    if state.state != "open" or state.merged:
+        reply = "This pull request is closed, so nothing was re-run.\n"
+        write_reply(repo, bot_login, target, port, section(state.head_sha, who, reply), settle)
+        return
+    run_id = port.latest_run(repo, PR_WORKFLOW, state.head_sha)
     if run_id is None:
         print(f"taxonbot command: no {PR_WORKFLOW} run for {state.head_sha}")
-        return intro + (
+        reply = (
             f"No `{PR_WORKFLOW}` run was found for the latest commit ({sha}), so nothing was "
             "re-run. The checks start on the next push that changes files they cover.\n"
         )
+        write_reply(repo, bot_login, target, port, section(state.head_sha, who, reply), settle)
+        return
     link = f"[run {run_id}](https://github.com/{repo}/actions/runs/{run_id})"
+    what = f"a preview of {pairs} pairs per changed leaf" if pairs is not None else "the checks"
+    reply = (
+        f"Running {what} again on commit {sha}: {link}. "
+        "This comment updates when the run finishes.\n"
+    )
+    write_reply(repo, bot_login, target, port, section(state.head_sha, who, reply, pairs), settle)
     try:
         port.rerun(repo, run_id)
     except GitHubError as exc:
         print(f"taxonbot command: {exc}", file=sys.stderr)
-        return intro + (
-            f"GitHub did not start a re-run of {link} for the latest commit ({sha}); it may "
-            "still be running. Try again when it has finished.\n"
+        reply = (
+            f"GitHub did not start a re-run of {link} for commit {sha}; it may still be "
+            "running. Try again when it has finished.\n"
         )
+        write_reply(repo, bot_login, target, port, section(state.head_sha, who, reply), settle)
+        return
     print(f"taxonbot command: {verb}re-run {PR_WORKFLOW} run {run_id} ({state.head_sha})")
-    return intro + (
-        f"Running the checks again on the latest commit ({sha}): {link}. "
-        "The taxonbot comment will update when they finish.\n"
+
+
+def write_reply(
+    repo: str, bot_login: str, target: Target, port: GitHubPort, mine: str, settle: float
+) -> None:
+    """Put `mine` in our comment, and see that it stays there (bot/github/converge.py)."""
+    run = RunInfo("", 0, 0, repo, target.number)  # only where to write; no result is posted
+    for line in converge(
+        port, run, lambda state: reply_actions(state, bot_login, mine), settle=settle
+    ):
+        print(f"taxonbot command: {line}")
+    print(mine)
+
+
+def reply_actions(state: PrState, bot_login: str, mine: str) -> list[Action]:
+    ours = sorted(
+        (c for c in state.comments if owned(c.author, c.body, bot_login)), key=lambda c: c.id
     )
-
-
-def reply_section(commenter: str, reply: str) -> str:
-    # The login as inline code (bot.comment.render.name): it names the person, never pings.
-    who = name(commenter, 60)
-    return (
-        f"{REPLY_OPEN}\n\n---\n\n_In reply to {who}'s `/taxonbot` command:_\n\n"
-        f"{reply.rstrip()}\n{REPLY_CLOSE}"
-    )
-
-
-def with_reply(body: str, section: str) -> str:
-    """`body` with its reply section (ours is always last) replaced by `section`."""
-    start = body.rfind(REPLY_OPEN)  # rendered untrusted text never holds `<!--` (render.py)
-    kept = body if start < 0 else body[:start]
-    return f"{kept.rstrip()}\n\n{section}"
-
-
-def is_ours(comment: Comment, bot_login: str) -> bool:
-    # The same rule as bot.comment.plan: our login and our marker; the marker alone is typeable.
-    return comment.author.casefold() == bot_login.casefold() and MARKER in comment.body
+    if not ours:
+        return [CreateComment(with_reply(MARKER, mine))]
+    first = ours[0]  # the one comment.yml keeps editing; a same-instant duplicate goes
+    body = with_reply(first.body, mine)
+    actions: list[Action] = [EditComment(first.id, body)] if body != first.body else []
+    return actions + [DeleteComment(c.id) for c in ours[1:]]
 
 
 def react(repo: str, comment_id: int, content: str, port: GitHubPort, verb: str) -> None:

@@ -14,8 +14,8 @@ import sys
 from typing import Any
 
 from bot.collect import MAX_RESULT_BYTES
-from bot.comment.plan import Action, RunInfo, desired_state, plan
-from bot.github.apply import apply
+from bot.comment.plan import Action, Desired, PrState, RunInfo, desired_state, plan
+from bot.github.converge import SETTLE, converge
 from bot.github.port import DryRun, GitHubError, GitHubPort, RecordingGitHub
 from bot.github.pygithub import PyGithubAdapter
 from bot.jsonfile import read_capped_json
@@ -49,6 +49,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "saves the lookup; its head is still checked against --head-sha)",
     )
     parser.add_argument("--post", action="store_true", help="write; without it, only show")
+    parser.add_argument(
+        "--settle",
+        type=float,
+        default=float(os.environ.get("TAXONBOT_SETTLE_SECONDS", SETTLE)),
+        help="seconds to wait after writing before checking that no other job undid it "
+        f"(default {SETTLE:g}; bot/github/converge.py)",
+    )
     parser.add_argument(
         "--local",
         metavar="OUT.md",
@@ -102,14 +109,18 @@ def reconcile(args: argparse.Namespace, result: dict[str, Any], port: GitHubPort
         for number in numbers:
             # The run's identity comes from the event (the artifact's copy was checked equal).
             run_info = RunInfo(args.head_sha, args.run_id, args.run_attempt, args.repo, number)
-            actions = plan(
-                desired_state(result, run_info),
-                port.pull(args.repo, number),
-                run_info,
-                args.bot_login,
-            )
-            report(number, actions, args.post)
-            for line in apply(actions, port, run_info):
+            desired = desired_state(result, run_info)
+
+            def decide(
+                state: PrState, run_info: RunInfo = run_info, desired: Desired = desired
+            ) -> list[Action]:
+                return plan(desired, state, run_info, args.bot_login)
+
+            def show(actions: list[Action], number: int = number) -> None:
+                report(number, actions, args.post)
+
+            lines = converge(port, run_info, decide, settle=args.settle, on_plan=show)
+            for line in lines:
                 print(f"  {line}")
     except GitHubError as exc:
         print(f"taxonbot comment: {exc}", file=sys.stderr)
@@ -139,7 +150,7 @@ def from_event(args: argparse.Namespace) -> str | None:
 def local(args: argparse.Namespace, result: dict[str, Any]) -> int:
     github = RecordingGitHub(args.bot_login)
     github.add_pull(args.repo, 1, args.head_sha, head_repo=args.head_repo)
-    args.post = True
+    args.post, args.settle = True, 0.0  # in memory: nobody else writes
     code = reconcile(args, result, github)
     (body,) = github.bodies(args.repo, 1)
     with open(args.local, "w", encoding="utf-8") as handle:

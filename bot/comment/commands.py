@@ -29,7 +29,7 @@ HELP = f"""\
 | `/taxonbot help` | Shows this list. |
 | `/taxonbot recheck` | Runs the checks again on the latest commit; the comment updates. |
 | `/taxonbot preview` | Makes the sample training pairs again ({PAIRS_DEFAULT} per changed leaf). |
-| `/taxonbot preview --pairs N` | Accepted ({PAIRS_MIN}-{PAIRS_MAX}); size not honoured yet. |
+| `/taxonbot preview --pairs N` | The same, N pairs per changed leaf ({PAIRS_MIN}-{PAIRS_MAX}). |
 
 Every push to the pull request runs the checks anyway; no command is needed for that.
 """
@@ -117,9 +117,8 @@ def _preview(options: list[str]) -> CommandDecision:
     if pairs is None:
         return _unknown(f"`--pairs` takes a whole number from {PAIRS_MIN} to {PAIRS_MAX}.")
     reply = (
-        f"Running the preview again. You asked for {pairs} pairs per leaf; choosing the size "
-        "is not available yet, so it runs with its usual settings. This comment shows the "
-        "results when the run finishes (usually a few minutes).\n"
+        f"Making the preview again with {pairs} pairs per changed leaf. This comment shows "
+        "the results when the run finishes (a few minutes; longer for more pairs).\n"
     )
     return CommandDecision("preview", pairs, reply)
 

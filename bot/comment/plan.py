@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bot.comment.render import MARKER, check_counts, recorded_run, render_comment
+from bot.comment.render import check_counts, owned, recorded_run, render_comment
+from bot.comment.reply import kept_reply, with_reply
 from bot.leaf import leaf_path
 
 KIND_LABELS = {
@@ -69,6 +70,11 @@ class EditComment:
 
 
 @dataclass(frozen=True)
+class DeleteComment:
+    comment_id: int
+
+
+@dataclass(frozen=True)
 class AddLabels:
     labels: tuple[str, ...]  # sorted
 
@@ -78,7 +84,7 @@ class RemoveLabel:
     label: str
 
 
-Action = CreateComment | EditComment | AddLabels | RemoveLabel
+Action = CreateComment | EditComment | DeleteComment | AddLabels | RemoveLabel
 
 
 def desired_state(result: dict[str, Any], run: RunInfo) -> Desired:
@@ -116,23 +122,28 @@ def plan(desired: Desired, current: PrState, run: RunInfo, bot_login: str) -> li
     """The actions that turn `current` into `desired`; [] when this run must not write at all."""
     if current.state != "open" or current.merged or current.head_sha != run.head_sha:
         return []  # closed, merged, or new commits: a newer run owns the PR now
-    ours = [c for c in current.comments if _is_ours(c, bot_login)]
+    ours = sorted((c for c in current.comments if owned(c.author, c.body, bot_login)), key=_id)
     actions: list[Action] = []
     if not ours:
         actions.append(CreateComment(desired.body))
     else:
-        first = min(ours, key=lambda c: c.id)  # a past bug may have left more; keep editing one
+        # Two of ours exist only when two jobs created one at the same moment: keep the first,
+        # with the newest reply given at this head, and delete the others.
+        first = ours[0]
         recorded = recorded_run(first.body)
         if recorded is not None and recorded > (run.run_id, run.run_attempt):
             return []  # an older run finishing late never overwrites a newer one
-        if first.body != desired.body:
-            actions.append(EditComment(first.id, desired.body))
+        replies = [kept_reply(c.body, run.head_sha) for c in ours]
+        reply = next((r for r in reversed(replies) if r), "")
+        body = with_reply(desired.body, reply)
+        if first.body != body:
+            actions.append(EditComment(first.id, body))
+        actions.extend(DeleteComment(c.id) for c in ours[1:])
     return actions + _label_actions(desired.labels, current.labels)
 
 
-def _is_ours(comment: Comment, bot_login: str) -> bool:
-    # GitHub logins are case-insensitive; the marker alone could be typed by anyone.
-    return comment.author.casefold() == bot_login.casefold() and MARKER in comment.body
+def _id(comment: Comment) -> int:
+    return comment.id
 
 
 def _label_actions(wanted: frozenset[str], present: frozenset[str]) -> list[Action]:

@@ -145,6 +145,12 @@ def check_counts(check: object) -> tuple[int, int] | None:
     return max(_int(summary.get("errors")), errors), max(_int(summary.get("warnings")), warnings)
 
 
+def owned(author: str, body: str, bot_login: str) -> bool:
+    """Our comment: our login (case-insensitive, as GitHub's) and our marker; the marker alone
+    could be typed by anyone."""
+    return author.casefold() == bot_login.casefold() and MARKER in body
+
+
 def recorded_run(body: str) -> tuple[int, int] | None:
     """(run_id, run_attempt) from the run line of a comment we wrote; None when unreadable."""
     for line in body.splitlines()[:5]:

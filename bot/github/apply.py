@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from bot.comment.plan import Action, AddLabels, CreateComment, EditComment, RemoveLabel, RunInfo
+from bot.comment.plan import (
+    Action,
+    AddLabels,
+    CreateComment,
+    DeleteComment,
+    EditComment,
+    RemoveLabel,
+    RunInfo,
+)
 from bot.github.port import GitHubPort
 
 
@@ -27,6 +35,9 @@ def _do(action: Action, port: GitHubPort, run: RunInfo) -> str:
         case EditComment(comment_id=comment_id, body=body):
             port.edit_comment(repo, comment_id, body)
             return f"edit comment {comment_id} on {where} ({len(body):,} characters)"
+        case DeleteComment(comment_id=comment_id):
+            port.delete_comment(repo, comment_id)
+            return f"delete duplicate comment {comment_id} on {where}"
         case AddLabels(labels=labels):
             port.add_labels(repo, number, labels)
             return f"add labels to {where}: {', '.join(labels)}"

@@ -16,7 +16,15 @@ from typing import Protocol
 from bot.comment.plan import Comment, PrState
 
 WRITES = frozenset(
-    {"create_comment", "edit_comment", "add_labels", "remove_label", "rerun", "add_reaction"}
+    {
+        "create_comment",
+        "edit_comment",
+        "delete_comment",
+        "add_labels",
+        "remove_label",
+        "rerun",
+        "add_reaction",
+    }
 )
 DRY_RUN_COMMENT_ID = 0  # what DryRun.create_comment answers: no comment was made
 
@@ -37,6 +45,8 @@ class GitHubPort(Protocol):
     def create_comment(self, repo: str, number: int, body: str) -> int: ...
 
     def edit_comment(self, repo: str, comment_id: int, body: str) -> None: ...
+
+    def delete_comment(self, repo: str, comment_id: int) -> None: ...
 
     def add_labels(self, repo: str, number: int, labels: Iterable[str]) -> None: ...
 
@@ -158,6 +168,12 @@ class RecordingGitHub:
         r, number, old = self.comments[comment_id]
         self.comments[comment_id] = (r, number, Comment(comment_id, old.author, body))
 
+    def delete_comment(self, repo: str, comment_id: int) -> None:
+        self.calls.append(Call("delete_comment", (repo, comment_id)))
+        if comment_id not in self.comments or self.comments[comment_id][0] != repo:
+            raise GitHubError(f"comment {comment_id} is not in {repo}")
+        del self.comments[comment_id]
+
     def add_labels(self, repo: str, number: int, labels: Iterable[str]) -> None:
         wanted = tuple(labels)
         self.calls.append(Call("add_labels", (repo, number, wanted)))
@@ -216,6 +232,9 @@ class DryRun:
 
     def edit_comment(self, repo: str, comment_id: int, body: str) -> None:
         self.calls.append(Call("edit_comment", (repo, comment_id, body)))
+
+    def delete_comment(self, repo: str, comment_id: int) -> None:
+        self.calls.append(Call("delete_comment", (repo, comment_id)))
 
     def add_labels(self, repo: str, number: int, labels: Iterable[str]) -> None:
         self.calls.append(Call("add_labels", (repo, number, tuple(labels))))

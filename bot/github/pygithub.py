@@ -62,7 +62,7 @@ class PyGithubAdapter:
         *,
         login: str | None = None,
         attempts: int = 4,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
         clock: Callable[[], float] = time.time,
         timeout_s: int = 30,
         seconds_between_requests: float | None = 0.25,
@@ -80,7 +80,7 @@ class PyGithubAdapter:
             seconds_between_writes=seconds_between_writes,
         )
         self.retry_cap_s, self.attempts = retry_cap_s, attempts
-        self._sleep, self._clock, self._login = sleep, clock, login
+        self._sleep, self._clock, self._login = sleep or time.sleep, clock, login
         if login is None and token.startswith("ghs_"):
             # An installation token (GITHUB_TOKEN is one) cannot read GET /user; asking costs
             # a request to learn what the 403 fallback below says anyway.
@@ -186,6 +186,16 @@ class PyGithubAdapter:
         url = f"/repos/{repo}/issues/comments/{comment_id}"
         comment = IssueComment(self._gh.requester, url=url)  # lazy: no request until edit
         self._send(True, f"editing comment {comment_id} in {repo}", lambda: comment.edit(body))
+
+    def delete_comment(self, repo: str, comment_id: int) -> None:
+        """Only ever one of our own duplicates (bot/comment/plan.py); already gone is fine."""
+        url = f"/repos/{repo}/issues/comments/{comment_id}"
+        comment = IssueComment(self._gh.requester, url=url)  # lazy: no request until delete
+        try:
+            self._send(True, f"deleting comment {comment_id} in {repo}", comment.delete)
+        except GitHubError as exc:
+            if getattr(exc.__cause__, "status", None) != 404:
+                raise
 
     def add_labels(self, repo: str, number: int, labels: Iterable[str]) -> None:
         names = sorted(labels)

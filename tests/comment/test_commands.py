@@ -59,8 +59,7 @@ def test_help_lists_every_command(body: str) -> None:
 def test_preview_without_options_makes_the_default_number_of_pairs() -> None:
     decision = decide("Looks promising!\n\n/taxonbot preview\n\nThanks")
     assert (decision.kind, decision.pairs) == ("preview", PAIRS_DEFAULT)
-    assert f"{PAIRS_DEFAULT} pairs per leaf" in decision.reply_markdown
-    assert "not available yet" in decision.reply_markdown  # honest until the size is honoured
+    assert f"{PAIRS_DEFAULT} pairs per changed leaf" in decision.reply_markdown
 
 
 @pytest.mark.parametrize(

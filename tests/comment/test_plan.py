@@ -11,6 +11,7 @@ from bot.comment.plan import (
     AddLabels,
     Comment,
     CreateComment,
+    DeleteComment,
     Desired,
     EditComment,
     PrState,
@@ -20,6 +21,7 @@ from bot.comment.plan import (
     plan,
 )
 from bot.comment.render import MARKER
+from bot.comment.reply import section, with_reply
 from tests.comment import RUN, SHA, demo_result
 
 BOT = "taxonbot[bot]"
@@ -218,12 +220,31 @@ def test_our_other_comments_without_the_marker_are_not_the_sticky_one() -> None:
     assert isinstance(actions[0], CreateComment)
 
 
-def test_with_several_of_our_comments_the_first_is_edited_and_none_created() -> None:
+def test_with_several_of_our_comments_the_first_is_edited_and_the_others_deleted() -> None:
     old = f"{MARKER}\nan old body"
     ours = (Comment(12, BOT, old), Comment(10, "Taxonbot[Bot]", old), Comment(11, "dana", "hi"))
     want = desired()
     actions = plan(want, open_pr(comments=ours, labels=DEMO_LABELS), RUN, BOT)
-    assert actions == [EditComment(10, want.body)]
+    assert actions == [EditComment(10, want.body), DeleteComment(12)]
+
+
+def test_a_reply_given_at_this_head_is_kept_and_one_from_an_older_head_dropped() -> None:
+    want = desired()
+    here = section(RUN.head_sha, "`jo`", "Running the checks again.", 20)
+    before = section("f" * 40, "`jo`", "Running the checks again.")
+    for reply, kept in ((here, True), (before, False)):
+        sticky = Comment(10, BOT, with_reply(f"{MARKER}\nan old body", reply))
+        (action,) = plan(want, open_pr(comments=(sticky,), labels=DEMO_LABELS), RUN, BOT)
+        assert isinstance(action, EditComment)
+        assert action.body == (with_reply(want.body, here) if kept else want.body)
+
+
+def test_a_reply_in_a_duplicate_is_moved_into_the_kept_comment() -> None:
+    want = desired()
+    reply = section(RUN.head_sha, "`jo`", "Help text.")
+    ours = (Comment(10, BOT, f"{MARKER}\nold"), Comment(11, BOT, with_reply(MARKER, reply)))
+    actions = plan(want, open_pr(comments=ours, labels=DEMO_LABELS), RUN, BOT)
+    assert actions == [EditComment(10, with_reply(want.body, reply)), DeleteComment(11)]
 
 
 def test_an_unreadable_run_line_is_treated_as_older() -> None:

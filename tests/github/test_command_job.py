@@ -3,9 +3,10 @@ talking over real HTTP to the fake GitHub on loopback.
 
 Stories: a maintainer's `/taxonbot help` lands in the one sticky comment (never a second one);
 anyone else gets a polite refusal and starts nothing; `recheck` re-runs exactly the newest pr.yml
-run of the current head, and says so plainly when there is none; `preview` is honest that its
-budget cannot change yet; comments that are no command, or not on a pull request, write nothing;
-a dry run writes nothing; the commenter's words never ping or link anyone.
+run of the current head, and says so plainly when there is none; `preview --pairs N` leaves its
+request where that run reads it, before starting it; comments that are no command, or not on a
+pull request, write nothing; a dry run writes nothing; the commenter's words never ping or link
+anyone.
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ import pytest
 from fake_github import APP_TOKEN, PAYLOADS, FakeGitHub, serve
 
 from bot.cli import main
-from bot.commands.command import REPLY_CLOSE, REPLY_OPEN
+from bot.comment.plan import Comment
 from bot.comment.render import MARKER
+from bot.comment.reply import REPLY_CLOSE, preview_request
+from bot.comment.reply import REPLY_PREFIX as REPLY_OPEN
 
 REPO, FORK, NUMBER = "community/taxonomy", "contributor/taxonomy", 12
 SHA, OLD_SHA = "c" * 40, "b" * 40
@@ -94,7 +97,7 @@ def test_a_members_help_goes_into_a_new_sticky_comment(fake: FakeGitHub, tmp_pat
     said = say(fake, "/taxonbot help")
     assert command(tmp_path, event("/taxonbot help", said), "--post") == 0
     (body,) = ours(fake)
-    assert body.startswith(MARKER + "\n" + REPLY_OPEN)
+    assert body.startswith(MARKER + "\n\n" + REPLY_OPEN)
     assert body.rstrip().endswith(REPLY_CLOSE)
     assert "taxonbot commands" in body and f"`{MAINTAINER}`" in body
     assert "@" not in body, "the reply names the commenter; it never pings"
@@ -164,15 +167,25 @@ def test_a_rerun_github_refuses_is_explained_not_crashed(fake: FakeGitHub, tmp_p
     assert "did not start a re-run" in body and fake.runs[901].reruns == 0
 
 
-def test_preview_is_honest_that_its_budget_cannot_change_yet(
+def test_preview_leaves_its_size_for_the_rerun_to_read_before_starting_it(
     fake: FakeGitHub, tmp_path: Path
 ) -> None:
     fake.add_run(REPO, "pr.yml", SHA, 601)
     text = "/taxonbot preview --pairs 25"
+    order: list[str] = []
+    fake.before_next(
+        "POST",
+        rf"/repos/{REPO}/actions/runs/601/rerun",
+        lambda f: order.append("rerun after: " + "; ".join(ours(f))),
+    )
     assert command(tmp_path, event(text, say(fake, text)), "--post") == 0
     (body,) = ours(fake)
-    assert "not available from a command yet" in body and "(25 per leaf)" in body
+    assert "a preview of 25 pairs per changed leaf" in body
     assert reruns(fake) == [f"/repos/{REPO}/actions/runs/601/rerun"]
+    assert "preview-pairs=25" in order[0], "the request was in place when the run started"
+    comments = [Comment(c.id, c.author, c.body) for c in fake.comments_on(REPO, NUMBER)]
+    assert preview_request(comments, BOT, SHA) == 25
+    assert preview_request(comments, BOT, OLD_SHA) is None, "another head: not this request"
 
 
 @pytest.mark.parametrize(
@@ -202,7 +215,7 @@ def test_a_dry_run_shows_the_plan_and_writes_nothing(
     assert command(tmp_path, event("/taxonbot recheck", say(fake, "x"))) == 0
     assert fake.writes() == [] and ours(fake) == [] and fake.runs[702].reruns == 0
     out = capsys.readouterr().out
-    assert "would re-run pr.yml run 702" in out and "would create the taxonbot comment" in out
+    assert "would re-run pr.yml run 702" in out and "create comment on" in out
 
 
 def test_the_commenters_words_stay_inert(fake: FakeGitHub, tmp_path: Path) -> None:
