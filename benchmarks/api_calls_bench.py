@@ -8,7 +8,8 @@ comments from reviewers, with a GITHUB_TOKEN-style token (`ghs_…`). Scenarios:
   unchanged     the same run again: nothing to write
   new result    a later run whose check failed: edit the comment, swap check:* labels
 
-  ours      PyGithubAdapter: pulls_for_head + pull + viewer_login, then plan + apply
+  ours      PyGithubAdapter: pulls_for_head + viewer_login, then converge (pull, plan, apply;
+            after a write, one more pull to see that it held: bot/github/converge.py)
   baseline  reading the same state with PyGithub's defaults, the obvious way: get_repo,
             get_pull, iterate pr.get_issue_comments() (30 a page); labels from the PR object
 
@@ -29,7 +30,7 @@ from fake_github import APP_TOKEN, FakeGitHub, serve  # noqa: E402
 from github import Auth, Github  # noqa: E402
 
 from bot.comment.plan import RunInfo, desired_state, plan  # noqa: E402
-from bot.github.apply import apply  # noqa: E402
+from bot.github.converge import converge  # noqa: E402
 from bot.github.pygithub import PyGithubAdapter  # noqa: E402
 
 REPO, FORK, NUMBER, SHA = "instructlab/taxonomy", "contributor/taxonomy", 7, "a" * 40
@@ -62,9 +63,9 @@ def ours(fake: FakeGitHub, run_id: int, errors: int) -> tuple[int, int]:
     )
     with adapter:
         [number] = adapter.pulls_for_head(REPO, SHA, FORK)
-        state = adapter.pull(REPO, number)
-        actions = plan(desired_state(result(run, errors), run), state, run, adapter.viewer_login())
-        apply(actions, adapter, run)
+        assert number == run.pr_number
+        desired, login = desired_state(result(run, errors), run), adapter.viewer_login()
+        converge(adapter, run, lambda state: plan(desired, state, run, login), settle=0)
         return adapter.api_calls.reads, adapter.api_calls.writes
 
 
