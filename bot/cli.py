@@ -26,6 +26,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "collect": ("bot.commands.collect", "bundle one PR run's JSON outputs into result.json"),
     "comment": ("bot.commands.comment", "reconcile the one sticky PR comment and labels"),
     "command": ("bot.commands.command", "answer a /taxonbot command in a PR comment"),
+    "release": ("ci.commands.release", "cut a release of a build: notes, tag, GitHub release"),
+    "build": ("ci.commands.build", "a community build: SDG, two-phase training, eval, export"),
     "preview-request": (
         "bot.commands.request",
         "the preview size a maintainer asked for (pr.yml; read-only)",

@@ -1,0 +1,99 @@
+"""`taxonbot build`: a versioned community build from a taxonomy commit (ci/build/run.py)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+PUBLISHABLE, NOT_PUBLISHABLE, FAILED = 0, 1, 2
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--repo", default=".", help="the taxonomy repository (git)")
+    parser.add_argument("--commit", default="HEAD", help="the taxonomy commit to build")
+    parser.add_argument("--out", default="builds", help="where builds (and .work) go")
+    parser.add_argument("--previous", help="the previous build's folder (its data is replayed)")
+    parser.add_argument("--base-model", help="a GGUF to start from (default: bundled SmolLM2)")
+    parser.add_argument("--teacher", default="llama.cpp", help="SDG model: llama.cpp, .gguf, URL")
+    parser.add_argument("--teacher-model", help="model name for an HTTP teacher")
+    parser.add_argument("--concurrency", type=int, default=4, help="HTTP requests in flight")
+    parser.add_argument("--threads", type=int, default=2, help="llama.cpp CPU threads")
+    parser.add_argument("--pairs", type=int, default=50, help="candidate pairs per leaf")
+    parser.add_argument("--max-new-tokens", type=int, default=256, help="cap per generation")
+    parser.add_argument("--seed", type=int, default=0, help="SDG, mixing and training seed")
+    parser.add_argument("--train-config", help="JSON file of training settings (TrainConfig)")
+    parser.add_argument("--epochs", type=float, help="passes over each phase's data")
+    parser.add_argument("--max-steps", type=int, help="optimizer steps per phase")
+    parser.add_argument("--lr", type=float, help="peak learning rate")
+    parser.add_argument("--max-len", type=int, help="tokens per packed row")
+    parser.add_argument("--grad-accum", type=int, help="micro-batches per optimizer step")
+    parser.add_argument("--checkpoint-every", type=int, help="optimizer steps between saves")
+    parser.add_argument("--replay-knowledge", type=float, default=0.3, help="share replayed")
+    parser.add_argument("--replay-previous", type=float, default=0.2, help="share replayed")
+    parser.add_argument("--quant", default="Q4_K_M", help="GGUF quantization")
+    parser.add_argument("--threshold", type=float, help="largest regression-set fall allowed")
+    parser.add_argument("--min-gain", type=float, help="smallest per-leaf gain that counts")
+    parser.add_argument("--no-eval", action="store_true", help="skip the branch evaluation")
+    parser.add_argument("--version", help="the build's name (default: date-N)")
+    parser.add_argument("--docs-cache", default=".cache/documents", help=argparse.SUPPRESS)
+    parser.add_argument("--docs-mirror", help=argparse.SUPPRESS)  # offline demos and tests
+
+
+def run(args: argparse.Namespace) -> int:
+    from ci.build.run import BuildError, BuildOptions, build
+    from ci.build.sdgdata import GenerationSettings, SdgError
+
+    try:
+        train = json.loads(Path(args.train_config).read_text("utf-8")) if args.train_config else {}
+        if not isinstance(train, dict):
+            raise ValueError("not a JSON object")
+    except (OSError, ValueError) as exc:
+        print(f"taxonbot build: --train-config {args.train_config}: {exc}", file=sys.stderr)
+        return FAILED
+    for flag, name in (
+        ("epochs", "epochs"),
+        ("max_steps", "max_steps"),
+        ("lr", "learning_rate"),
+        ("max_len", "max_len"),
+        ("grad_accum", "grad_accum"),
+        ("checkpoint_every", "checkpoint_every"),
+    ):
+        if getattr(args, flag) is not None:
+            train[name] = getattr(args, flag)
+    options = BuildOptions(
+        repo=Path(args.repo),
+        commit=args.commit,
+        out=Path(args.out),
+        previous=Path(args.previous) if args.previous else None,
+        base_model=Path(args.base_model) if args.base_model else None,
+        teacher=args.teacher,
+        teacher_model=args.teacher_model,
+        concurrency=args.concurrency,
+        threads=args.threads,
+        gen=GenerationSettings(args.pairs, args.seed, args.max_new_tokens),
+        train=train,
+        replay_knowledge=args.replay_knowledge,
+        replay_previous=args.replay_previous,
+        quant=args.quant,
+        threshold=args.threshold,
+        min_gain=args.min_gain,
+        evaluate=not args.no_eval,
+        version=args.version,
+        docs_cache=Path(args.docs_cache),
+        docs_mirror=Path(args.docs_mirror) if args.docs_mirror else None,
+        seed=args.seed,
+    )
+    from ci.train import TrainError
+
+    try:
+        folder, manifest = build(options)
+    except (BuildError, SdgError, TrainError, TypeError) as exc:
+        print(f"taxonbot build: {exc}", file=sys.stderr)
+        return FAILED
+    failed = [leaf["leaf"] for leaf in manifest["data"]["leaves"] if leaf["status"] == "failed"]
+    print(f"taxonbot build: {folder} ({manifest['evaluation'].get('summary', '')})")
+    if failed:
+        print(f"taxonbot build: leaves excluded (see manifest.json): {', '.join(failed)}")
+    return PUBLISHABLE if manifest["publishable"] else NOT_PUBLISHABLE
