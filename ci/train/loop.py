@@ -1,0 +1,374 @@
+"""One training phase: packed chat data → AdamW, cosine schedule, accumulation → `out/final`.
+
+accelerate runs it: a plain process on CPU or one GPU, and the same code under `torchrun` or
+`accelerate launch` (DDP, or FSDP from an accelerate config) across GPUs and nodes. Each process
+reads its own share of every step (see `order.py`); the loss is summed over supervised tokens
+and divided by the step's total on all processes, so one step is one mean over the whole
+effective batch, whatever the split. Checkpoints and the final folder are written atomically
+(`checkpoint.py`); `resume=True` goes on from the newest good checkpoint and computes exactly
+what the uninterrupted run would have. Multi-node runs need `out_dir` on a shared filesystem.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import math
+import os
+import shutil
+import time
+from array import array
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from ci.train import TrainError
+from ci.train.checkpoint import CheckpointProblem, CheckpointStore, fsync_tree, remove
+from ci.train.config import TrainConfig, TrainResult
+from ci.train.data import encode_samples
+from ci.train.order import DataOrder
+from ci.train.packing import PackedRow, pack
+from ci.train.progress import Progress, ProgressDisplay, Silent, StepReport
+from ci.train.rows import RowTensors, collate
+
+RESULT = "train_result.json"
+
+
+def fingerprint(config: TrainConfig, rows: Sequence[PackedRow], processes: int, base: Path) -> str:
+    """Same data, settings, base and process count ⇔ same value: what makes a resume exact."""
+    digest = hashlib.sha256()
+    head = {"config": config.fingerprinted(), "processes": processes}
+    head["base_config"] = (base / "config.json").read_text(encoding="utf-8")
+    head["base_weights"] = sorted((p.name, p.stat().st_size) for p in base.glob("*.safetensors"))
+    digest.update(json.dumps(head, sort_keys=True, default=str).encode())
+    for row in rows:
+        digest.update(array("q", row.input_ids).tobytes() + array("q", row.labels).tobytes())
+        digest.update(array("q", row.position_ids).tobytes())
+    return digest.hexdigest()
+
+
+@contextlib.contextmanager
+def quiet_transformers() -> Iterator[None]:
+    """transformers' tqdm bars would break our one-line display; put them back afterwards."""
+    from transformers.utils import logging
+
+    was = logging.is_progress_bar_enabled()
+    logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was:
+            logging.enable_progress_bar()
+
+
+@contextlib.contextmanager
+def quiet_accelerate() -> Iterator[None]:
+    """save_state warns that it dropped lm_head.weight, tied to the embeddings: as it should."""
+    logger = logging.getLogger("accelerate.utils.other")
+    was = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(was)
+
+
+def load_tokenizer(model_dir: Path) -> Any:
+    if not (model_dir / "config.json").is_file():
+        raise TrainError(
+            f"{model_dir} is not a Hugging Face model folder (no config.json); point at the "
+            "base model or the previous phase's `final` folder"
+        )
+    from transformers import AutoTokenizer
+
+    try:
+        return AutoTokenizer.from_pretrained(model_dir)
+    except (OSError, ValueError) as error:
+        raise TrainError(f"{model_dir}: cannot load its tokenizer ({error})") from None
+
+
+class PhaseRun:
+    """The state of one phase while it runs; `train_phase` drives it."""
+
+    def __init__(
+        self, model_dir: Path, config: TrainConfig, out_dir: Path, progress: Progress | None
+    ) -> None:
+        from accelerate import Accelerator
+
+        self.model_dir, self.config, self.out_dir = model_dir, config, out_dir
+        # The schedule counts optimizer steps, so it must step once per optimizer step,
+        # not once per process as accelerate does by default.
+        self.accelerator = Accelerator(
+            mixed_precision=config.mixed_precision, step_scheduler_with_optimizer=False
+        )
+        self.store = CheckpointStore(out_dir / "checkpoints", config.keep_checkpoints)
+        self.show: Progress = progress or (ProgressDisplay() if self.main else Silent())
+        self.history: dict[str, Any] = {
+            "losses": [],
+            "learning_rates": [],
+            "step_seconds": [],
+            "tokens_seen": 0,
+            "useful_tokens": 0,
+            "supervised_tokens": 0,
+        }
+
+    @property
+    def main(self) -> bool:
+        return bool(self.accelerator.is_main_process)
+
+    @property
+    def processes(self) -> int:
+        return int(self.accelerator.num_processes)
+
+    def build(self, total_steps: int) -> None:
+        import torch
+        from accelerate.utils import set_seed
+        from transformers import AutoModelForCausalLM, get_cosine_schedule_with_warmup
+
+        set_seed(self.config.seed)
+        extra = {}
+        if self.config.attn_implementation:
+            extra["attn_implementation"] = self.config.attn_implementation
+        try:
+            with quiet_transformers():
+                model = AutoModelForCausalLM.from_pretrained(
+                    self.model_dir, dtype=torch.float32, **extra
+                )
+        except (OSError, ValueError) as error:
+            raise TrainError(f"{self.model_dir}: cannot load the model ({error})") from None
+        decay = [p for p in model.parameters() if p.requires_grad and p.dim() >= 2]
+        rest = [p for p in model.parameters() if p.requires_grad and p.dim() < 2]
+        groups = [{"params": decay, "weight_decay": self.config.weight_decay}]
+        groups += [{"params": rest, "weight_decay": 0.0}] if rest else []
+        optimizer = torch.optim.AdamW(groups, lr=self.config.learning_rate)
+        warmup = math.ceil(self.config.warmup_ratio * total_steps)
+        scheduler = get_cosine_schedule_with_warmup(optimizer, warmup, total_steps)
+        prepared = self.accelerator.prepare(model, optimizer, scheduler)
+        self.model, self.optimizer, self.scheduler = prepared
+        self.model.train()
+
+    def rebuild(self, total_steps: int) -> None:
+        """After a failed load left the model half-overwritten: start again from the base."""
+        self.accelerator.free_memory(self.model, self.optimizer, self.scheduler)
+        self.build(total_steps)
+
+    def resume(self, stamp: str, total_steps: int) -> int:
+        """The step to go on from (0 when no usable checkpoint), with model and history loaded."""
+        tried = False
+        for folder in self.store.complete():
+            tried = True
+            try:
+                state = self.store.check(folder)
+            except CheckpointProblem as problem:
+                self.show.note(f"checkpoint {folder} is unusable: {problem}; trying an older one")
+                continue
+            if state.get("fingerprint") != stamp:
+                raise TrainError(
+                    f"checkpoint {folder} was written by a run with other data, settings or "
+                    "base model; run again without resume to start over (this deletes "
+                    f"{self.store.root})"
+                )
+            try:
+                self.accelerator.load_state(str(folder))
+            except Exception as error:  # any failure to load means this checkpoint is damaged
+                self.show.note(f"checkpoint {folder} does not load ({error}); trying an older one")
+                self.rebuild(total_steps)
+                continue
+            self.history = state["history"]
+            self.show.note(f"resuming from {folder} (step {state['step']}/{total_steps})")
+            return int(state["step"])
+        if tried:
+            self.show.note("no usable checkpoint; starting from step 0")
+        return 0
+
+    def step(self, tensors: Sequence[RowTensors], batches: list[list[int]], weight: float) -> float:
+        """One optimizer step over this process's micro-batches; the step's mean loss."""
+        import torch
+
+        accelerator, model = self.accelerator, self.model
+        total = torch.zeros((), device=accelerator.device)
+        for index, batch in enumerate(batches):
+            last = index == len(batches) - 1
+            # Gradients are exchanged once per step, on the last micro-batch.
+            with contextlib.nullcontext() if last else accelerator.no_sync(model):
+                inputs = collate([tensors[i] for i in batch], accelerator.device)
+                # use_cache=False: with a cache, transformers does not look for packed
+                # sequences in position_ids and the samples of a row would see each other.
+                out = model(**inputs, use_cache=False, num_items_in_batch=weight)
+                accelerator.backward(out.loss)
+            total += out.loss.detach()
+        if self.config.max_grad_norm:
+            accelerator.clip_grad_norm_(model.parameters(), self.config.max_grad_norm)
+        self.optimizer.step()
+        self.scheduler.step()
+        self.optimizer.zero_grad(set_to_none=True)
+        if accelerator.num_processes > 1:
+            total = accelerator.reduce(total, reduction="mean")
+        return float(total.item())
+
+    def train(
+        self, rows: Sequence[PackedRow], order: DataOrder, first: int, total: int, stamp: str
+    ) -> float:
+        """Steps first..total-1; useful tokens per second, the first (warm-up) step left out."""
+        tensors = [RowTensors.of(row) for row in rows]
+        history, process, every = self.history, self.accelerator.process_index, 0
+        began = time.monotonic()
+        warm_at, warm_tokens = began, 0
+        for step in range(first, total):
+            step_began = time.monotonic()
+            seen, useful, supervised = step_tokens(order, rows, step)
+            history["learning_rates"].append(float(self.scheduler.get_last_lr()[0]))
+            batches = order.micro_batches(step, process)
+            loss = self.step(tensors, batches, supervised / self.processes)
+            history["losses"].append(loss)
+            history["step_seconds"].append(time.monotonic() - step_began)
+            history["tokens_seen"] += seen
+            history["useful_tokens"] += useful
+            history["supervised_tokens"] += supervised
+            if step == first:
+                warm_at = time.monotonic()
+            else:
+                warm_tokens += useful
+            saved = None
+            every = self.config.checkpoint_every
+            if every and (step + 1) % every == 0 and step + 1 < total:
+                position = {"rows_consumed": (step + 1) * order.rows_per_step}
+                saved = self.checkpoint(step + 1, {"fingerprint": stamp, **position})
+            now = time.monotonic()
+            rate = warm_tokens / (now - warm_at) if warm_tokens else useful / (now - began)
+            lr = history["learning_rates"][-1]
+            self.show.step(StepReport(step + 1, total, loss, lr, rate, now - began, saved))
+        return rate if total > first else 0.0
+
+    def checkpoint(self, step: int, state: dict[str, Any]) -> Path:
+        temp = self.store.temp_dir(step)
+        if self.main:
+            shutil.rmtree(temp, ignore_errors=True)
+        self.accelerator.wait_for_everyone()
+        try:
+            with quiet_accelerate():
+                self.accelerator.save_state(str(temp))
+            self.accelerator.wait_for_everyone()
+            path = (
+                self.store.seal(temp, step, {**state, "history": self.history})
+                if self.main
+                else temp
+            )
+        except OSError as error:
+            shutil.rmtree(temp, ignore_errors=True)
+            raise TrainError(
+                f"cannot write checkpoint {temp} ({error}); free disk space or lower "
+                "keep_checkpoints, then run again with resume"
+            ) from None
+        self.accelerator.wait_for_everyone()
+        return path
+
+    def save_final(self, tokenizer: Any, result: TrainResult) -> Path:
+        final = self.out_dir / "final"
+        state_dict = self.accelerator.get_state_dict(self.model)  # every process takes part
+        if self.main:
+            temp = self.out_dir / f".tmp-final-{os.getpid()}"
+            shutil.rmtree(temp, ignore_errors=True)
+            try:
+                temp.mkdir()
+                with quiet_transformers():
+                    self.accelerator.unwrap_model(self.model).save_pretrained(
+                        temp, state_dict=state_dict
+                    )
+                    tokenizer.save_pretrained(temp)
+                result.final_dir = str(final)
+                (temp / RESULT).write_text(json.dumps(result.to_dict(), indent=1), "utf-8")
+                fsync_tree(temp)
+                remove(final)
+                os.replace(temp, final)
+            except OSError as error:
+                raise TrainError(
+                    f"cannot write the trained model to {final} ({error}); free disk space and "
+                    "run again with resume (training is not repeated past the last checkpoint)"
+                ) from None
+            finally:
+                shutil.rmtree(temp, ignore_errors=True)
+            self.store.clear_all()
+            with contextlib.suppress(OSError):
+                self.store.root.rmdir()  # empty now: checkpoints are only for resuming
+        self.accelerator.wait_for_everyone()
+        return final
+
+
+def step_tokens(order: DataOrder, rows: Sequence[PackedRow], step: int) -> tuple[int, int, int]:
+    """(positions fed incl. padding, real tokens, supervised tokens) of one step, all processes."""
+    seen = 0
+    for process in range(order.processes):
+        for batch in order.micro_batches(step, process):
+            seen += len(batch) * max(len(rows[i]) for i in batch)
+    chosen = [rows[i] for i in order.step_rows(step)]
+    return seen, sum(map(len, chosen)), sum(row.supervised for row in chosen)
+
+
+def finished(final: Path, stamp: str) -> TrainResult | None:
+    """The result of this very phase if it already completed (a re-run after a later kill)."""
+    try:
+        result = TrainResult.read(final / RESULT)
+    except (OSError, ValueError, TypeError):
+        return None
+    return result if result.fingerprint == stamp else None
+
+
+def train_phase(
+    model_dir: str | os.PathLike[str],
+    data: Sequence[Mapping[str, Any]],
+    config: TrainConfig,
+    out_dir: str | os.PathLike[str],
+    *,
+    resume: bool = False,
+    progress: Progress | None = None,
+) -> TrainResult:
+    """Train on chat samples from `model_dir`; the model and tokenizer land in `out_dir/final`.
+
+    resume=True goes on from the newest usable checkpoint in out_dir, or returns the recorded
+    result at once when this same phase (same data, settings, base) already finished.
+    resume=False starts over and deletes out_dir's checkpoints.
+    """
+    started = time.monotonic()
+    config.check()
+    model_dir, out_dir = Path(model_dir), Path(out_dir)
+    tokenizer = load_tokenizer(model_dir)
+    encoded = encode_samples(data, tokenizer, config.max_len, on_long=config.on_long)
+    rows = pack(encoded.samples, config.max_len)
+    if not rows:
+        raise TrainError(f"no sample is left to train on ({encoded.record()})")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    run = PhaseRun(model_dir, config, out_dir, progress)
+    stamp = fingerprint(config, rows, run.processes, model_dir)
+    if resume and (done := finished(out_dir / "final", stamp)) is not None:
+        return done
+    order = DataOrder(
+        len(rows), config.micro_batch_size, config.grad_accum, run.processes, config.seed
+    )
+    total = config.max_steps or order.steps_for(config.epochs)
+    if run.main:
+        run.store.clear_temp() if resume else run.store.clear_all()
+    run.accelerator.wait_for_everyone()
+    run.build(total)
+    first = run.resume(stamp, total) if resume else 0
+    rate = run.train(rows, order, first, total, stamp)
+    fill = sum(map(len, rows)) / (len(rows) * config.max_len)
+    result = TrainResult(
+        steps=total,
+        losses=run.history["losses"],
+        learning_rates=run.history["learning_rates"],
+        tokens_seen=run.history["tokens_seen"],
+        useful_tokens=run.history["useful_tokens"],
+        supervised_tokens=run.history["supervised_tokens"],
+        tokens_per_s=rate,
+        step_seconds=run.history["step_seconds"][first:],
+        resumed_from=first if first else None,
+        data={**encoded.record(), "rows": len(rows), "row_fill": round(fill, 4)},
+        fingerprint=stamp,
+        wall_s=time.monotonic() - started,
+    )
+    run.save_final(tokenizer, result)
+    result.wall_s = time.monotonic() - started
+    return result

@@ -1,0 +1,252 @@
+"""A phase trains, follows its schedule, saves atomically and resumes exactly."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ci.train import TrainError
+from ci.train.config import TrainConfig, TrainResult
+from ci.train.loop import train_phase
+from ci.train.progress import StepReport
+
+DRIVER = Path(__file__).with_name("driver.py")
+CONFIG = TrainConfig(
+    learning_rate=1e-3,
+    warmup_ratio=0.2,
+    max_steps=6,
+    max_len=160,
+    micro_batch_size=2,
+    grad_accum=2,
+    weight_decay=0.01,
+    checkpoint_every=2,
+    seed=11,
+)
+
+
+class Recorder:
+    """Remembers what the display would show; raises at a step to play a crash."""
+
+    def __init__(self, crash_at: int | None = None) -> None:
+        self.reports: list[StepReport] = []
+        self.notes: list[str] = []
+        self.crash_at = crash_at
+
+    def step(self, report: StepReport) -> None:
+        self.reports.append(report)
+        if report.step == self.crash_at:
+            raise KeyboardInterrupt
+
+    def note(self, text: str) -> None:
+        self.notes.append(text)
+
+
+def weights(folder: Path) -> dict[str, Any]:
+    from safetensors.torch import load_file
+
+    return load_file(folder / "final" / "model.safetensors")
+
+
+def assert_same_weights(one: dict[str, Any], two: dict[str, Any]) -> None:
+    import torch
+
+    assert one.keys() == two.keys()
+    assert all(torch.equal(one[name], two[name]) for name in one)
+
+
+@pytest.fixture(scope="module")
+def reference(
+    tmp_path_factory: pytest.TempPathFactory, tiny_model: Path, samples: list[dict[str, Any]]
+) -> tuple[TrainResult, dict[str, Any]]:
+    """The uninterrupted run every interrupted one must equal."""
+    out = tmp_path_factory.mktemp("reference")
+    result = train_phase(tiny_model, samples, CONFIG, out, progress=Recorder())
+    return result, weights(out)
+
+
+@pytest.fixture(scope="module")
+def samples() -> list[dict[str, Any]]:  # module scope: the reference fixture shares it
+    from tests.train.conftest import chat
+
+    return [
+        chat(
+            f"Question {i}: what happens in step {i % 7}?" + " Why?" * (i % 5),
+            "Rain." * (1 + i % 4),
+        )
+        for i in range(30)
+    ]
+
+
+def test_a_phase_learns_and_leaves_a_loadable_model(
+    tiny_model: Path, reference: tuple[TrainResult, dict[str, Any]], tmp_path: Path
+) -> None:
+    result, trained = reference
+    assert result.steps == len(result.losses) == 6
+    assert result.losses[-1] < result.losses[0]
+    assert result.useful_tokens == result.tokens_seen - (result.tokens_seen - result.useful_tokens)
+    assert 0 < result.supervised_tokens < result.useful_tokens <= result.tokens_seen
+    assert result.data["samples"] == 30 and result.data["rows"] < 30
+    final = Path(result.final_dir)
+    assert json.loads((final / "train_result.json").read_text())["losses"] == result.losses
+    assert not (final.parent / "checkpoints").exists()  # only for resuming; gone when done
+    assert not [p for p in final.parent.iterdir() if p.name.startswith(".tmp")]
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    assert AutoTokenizer.from_pretrained(final).chat_template
+    model = AutoModelForCausalLM.from_pretrained(final)
+    assert_same_weights({k: v for k, v in model.state_dict().items() if k in trained}, trained)
+
+
+def test_the_schedule_warms_up_then_follows_a_cosine_to_the_end(
+    reference: tuple[TrainResult, dict[str, Any]],
+) -> None:
+    rates = reference[0].learning_rates
+    peak, warmup, total = CONFIG.learning_rate, math.ceil(0.2 * 6), 6
+    assert rates[:warmup] == [peak * s / warmup for s in range(warmup)]  # linear from 0
+    assert rates[warmup] == pytest.approx(peak)
+    cosine = [
+        peak * 0.5 * (1 + math.cos(math.pi * (s - warmup) / (total - warmup)))
+        for s in range(warmup, total)
+    ]
+    assert rates[warmup:] == pytest.approx(cosine)
+    assert all(a > b for a, b in zip(rates[warmup:-1], rates[warmup + 1 :], strict=True))
+    assert rates[-1] < 0.2 * peak  # the cosine would reach 0 one step after the last
+
+
+def test_resume_after_a_crash_gives_the_same_weights(
+    tiny_model: Path,
+    samples: list[dict[str, Any]],
+    tmp_path: Path,
+    reference: tuple[TrainResult, dict[str, Any]],
+) -> None:
+    with pytest.raises(KeyboardInterrupt):
+        train_phase(tiny_model, samples, CONFIG, tmp_path, progress=Recorder(crash_at=3))
+    assert [p.name for p in (tmp_path / "checkpoints").iterdir()] == ["step-000002"]
+    seen = Recorder()
+    result = train_phase(tiny_model, samples, CONFIG, tmp_path, resume=True, progress=seen)
+    assert [r.step for r in seen.reports] == [3, 4, 5, 6]
+    assert result.resumed_from == 2
+    assert result.losses == reference[0].losses
+    assert result.tokens_seen == reference[0].tokens_seen
+    assert_same_weights(weights(tmp_path), reference[1])
+
+
+@pytest.mark.slow
+def test_resume_after_sigkill_gives_the_same_weights(
+    tiny_model: Path,
+    samples: list[dict[str, Any]],
+    tmp_path: Path,
+    reference: tuple[TrainResult, dict[str, Any]],
+) -> None:
+    data = tmp_path / "samples.json"
+    data.write_text(json.dumps(samples), encoding="utf-8")
+    out = tmp_path / "out"
+    settings = {k: v for k, v in CONFIG.__dict__.items()}
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(DRIVER),
+            str(tiny_model),
+            str(out),
+            "5",
+            str(data),
+            json.dumps(settings),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == -9, done.stderr
+    assert sorted(p.name for p in (out / "checkpoints").iterdir()) == ["step-000002", "step-000004"]
+    assert not (out / "final").exists()
+    seen = Recorder()
+    result = train_phase(tiny_model, samples, CONFIG, out, resume=True, progress=seen)
+    assert result.resumed_from == 4
+    assert [r.step for r in seen.reports] == [5, 6]
+    assert_same_weights(weights(out), reference[1])
+
+
+def test_a_damaged_checkpoint_falls_back_to_the_one_before(
+    tiny_model: Path,
+    samples: list[dict[str, Any]],
+    tmp_path: Path,
+    reference: tuple[TrainResult, dict[str, Any]],
+) -> None:
+    with pytest.raises(KeyboardInterrupt):
+        train_phase(tiny_model, samples, CONFIG, tmp_path, progress=Recorder(crash_at=5))
+    checkpoints = tmp_path / "checkpoints"
+    (checkpoints / "step-000004" / "optimizer.bin").unlink()
+    (checkpoints / ".tmp-step-000006").mkdir()  # a save that a kill cut short
+    seen = Recorder()
+    result = train_phase(tiny_model, samples, CONFIG, tmp_path, resume=True, progress=seen)
+    assert result.resumed_from == 2
+    assert any("step-000004 is unusable: optimizer.bin is missing" in n for n in seen.notes)
+    assert_same_weights(weights(tmp_path), reference[1])
+
+
+def test_a_truncated_file_and_then_nothing_usable_start_from_zero(
+    tiny_model: Path,
+    samples: list[dict[str, Any]],
+    tmp_path: Path,
+    reference: tuple[TrainResult, dict[str, Any]],
+) -> None:
+    with pytest.raises(KeyboardInterrupt):
+        train_phase(tiny_model, samples, CONFIG, tmp_path, progress=Recorder(crash_at=3))
+    model_file = tmp_path / "checkpoints" / "step-000002" / "model.safetensors"
+    with open(model_file, "r+b") as handle:
+        handle.truncate(100)
+    seen = Recorder()
+    result = train_phase(tiny_model, samples, CONFIG, tmp_path, resume=True, progress=seen)
+    assert result.resumed_from is None
+    assert any("model.safetensors has 100 bytes" in n for n in seen.notes)
+    assert any("starting from step 0" in n for n in seen.notes)
+    assert_same_weights(weights(tmp_path), reference[1])
+
+
+def test_resume_refuses_a_checkpoint_of_other_data(
+    tiny_model: Path, samples: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    with pytest.raises(KeyboardInterrupt):
+        train_phase(tiny_model, samples, CONFIG, tmp_path, progress=Recorder(crash_at=3))
+    with pytest.raises(TrainError, match="other data, settings or base model"):
+        train_phase(tiny_model, samples[:-1], CONFIG, tmp_path, resume=True, progress=Recorder())
+
+
+def test_a_finished_phase_is_not_trained_again(
+    tiny_model: Path,
+    samples: list[dict[str, Any]],
+    tmp_path: Path,
+    reference: tuple[TrainResult, dict[str, Any]],
+) -> None:
+    shutil.copytree(Path(reference[0].final_dir), tmp_path / "final")
+    seen = Recorder()
+    result = train_phase(tiny_model, samples, CONFIG, tmp_path, resume=True, progress=seen)
+    assert seen.reports == []
+    assert result.losses == reference[0].losses
+
+
+def test_bad_inputs_say_what_to_do(tiny_model: Path, tmp_path: Path) -> None:
+    with pytest.raises(TrainError, match=r"no config\.json"):
+        train_phase(tmp_path, [], CONFIG, tmp_path / "out")
+    with pytest.raises(TrainError, match="max_len must be at least 1; learning_rate must be"):
+        train_phase(tiny_model, [], TrainConfig(max_len=0, learning_rate=-1), tmp_path / "out")
+    with pytest.raises(TrainError, match="no sample is left"):
+        too_long = [
+            {
+                "messages": [
+                    {"role": "user", "content": "x " * 400},
+                    {"role": "assistant", "content": "y"},
+                ]
+            }
+        ]
+        train_phase(tiny_model, too_long, CONFIG, tmp_path / "out")
+    assert not os.path.exists(tmp_path / "out" / "final")
