@@ -600,3 +600,357 @@ def serve(token_logins: dict[str, str] | None = None) -> Iterator[FakeGitHub]:
         fake.shutdown()
         fake.server_close()
         thread.join()
+
+
+# ---- git tags, releases and release assets (taxonbot release cut) ------------------------------
+# A subclass, so the PR bot's fake stays as it is: `serve_releases()` runs one. Uploads carry raw
+# bytes (GitHub's uploads host takes the file as the request body), so its handler reads them
+# unparsed; every other request goes through the JSON handler above.
+
+UPLOAD = REPO + r"/releases/(?P<id>\d+)/assets"
+
+
+@dataclass
+class _TagObject:
+    sha: str
+    repo: str
+    tag: str
+    message: str
+    commit: str
+
+
+@dataclass
+class _Release:
+    id: int
+    repo: str
+    tag: str
+    name: str
+    body: str
+    draft: bool
+    target: str
+    created: str
+
+
+@dataclass
+class _Asset:
+    id: int
+    release_id: int
+    name: str
+    data: bytes
+    content_type: str
+    state: str = "uploaded"  # "starter": an upload that broke off; GitHub keeps it until deleted
+
+
+@dataclass(frozen=True)
+class _Upload:
+    data: bytes
+    content_type: str
+
+
+class FakeGitHubReleases(FakeGitHub):
+    """The fake above, plus tag references, annotated tag objects, releases and assets."""
+
+    def __init__(self, token_logins: dict[str, str] | None = None) -> None:
+        super().__init__(token_logins)
+        self.RequestHandlerClass = _ReleasesHandler
+        self.refs: dict[tuple[str, str], str] = {}  # (repo, "refs/tags/x") -> commit or tag sha
+        self.tag_objects: dict[str, _TagObject] = {}
+        self.releases: dict[int, _Release] = {}
+        self.assets: dict[int, _Asset] = {}
+        self.broken_uploads: list[str] = []  # names whose next upload breaks off midway
+
+    # -- arranging a story -------------------------------------------------------------------
+    def add_tag(self, repo: str, tag: str, commit: str, message: str | None = None) -> None:
+        """A tag already on GitHub: annotated with a message, lightweight without."""
+        target = commit if message is None else self.make_tag_object(repo, tag, message, commit)
+        self.refs[(repo, f"refs/tags/{tag}")] = target
+
+    def make_tag_object(self, repo: str, tag: str, message: str, commit: str) -> str:
+        sha = f"{zlib.crc32(f'{repo}:{tag}:{commit}:{len(self.tag_objects)}'.encode()):08x}" * 5
+        self.tag_objects[sha] = _TagObject(sha, repo, tag, message, commit)
+        return sha
+
+    def add_asset(self, release_id: int, name: str, data: bytes, *, state: str = "uploaded") -> int:
+        asset = _Asset(next(self._ids), release_id, name, data, "application/octet-stream", state)
+        self.assets[asset.id] = asset
+        return asset.id
+
+    def break_next_upload(self, name: str, times: int = 1) -> None:
+        """The next upload of `name` stops midway: a "starter" asset stays, the client gets 502."""
+        self.broken_uploads.extend([name] * times)
+
+    def releases_of(self, repo: str) -> list[_Release]:
+        return sorted((r for r in self.releases.values() if r.repo == repo), key=lambda r: r.id)
+
+    def assets_of(self, release_id: int) -> list[_Asset]:
+        every = (a for a in self.assets.values() if a.release_id == release_id)
+        return sorted(every, key=lambda a: a.id)
+
+    def tag_commit(self, repo: str, tag: str) -> str | None:
+        target = self.refs.get((repo, f"refs/tags/{tag}"))
+        tag_object = self.tag_objects.get(target or "")
+        return tag_object.commit if tag_object is not None else target
+
+    # -- JSON as GitHub returns it -----------------------------------------------------------
+    def release_json(self, release: _Release) -> dict[str, Any]:
+        api = f"{self.url}/repos/{release.repo}/releases/{release.id}"
+        web = f"https://github.com/{release.repo}/releases"
+        return {
+            "id": release.id,
+            "node_id": f"RE_{release.id}",
+            "url": api,
+            "assets_url": f"{api}/assets",
+            "upload_url": f"{self.url}/repos/{release.repo}/releases/{release.id}/assets"
+            "{?name,label}",
+            "html_url": f"{web}/tag/{release.tag}" if not release.draft else f"{web}/untagged",
+            "tag_name": release.tag,
+            "target_commitish": release.target,
+            "name": release.name,
+            "body": release.body,
+            "draft": release.draft,
+            "prerelease": False,
+            "created_at": release.created,
+            "published_at": None if release.draft else _now(),
+            "author": self.user_json("github-actions[bot]"),
+            "assets": [self.asset_json(a) for a in self.assets_of(release.id)],
+        }
+
+    def asset_json(self, asset: _Asset) -> dict[str, Any]:
+        release = self.releases[asset.release_id]
+        return {
+            "id": asset.id,
+            "node_id": f"RA_{asset.id}",
+            "url": f"{self.url}/repos/{release.repo}/releases/assets/{asset.id}",
+            "browser_download_url": f"https://github.com/{release.repo}/releases/download/"
+            f"{release.tag}/{urllib.parse.quote(asset.name)}",
+            "name": asset.name,
+            "label": "",
+            "state": asset.state,
+            "content_type": asset.content_type,
+            "size": len(asset.data),
+            "download_count": 0,
+            "created_at": _now(),
+            "updated_at": _now(),
+            "uploader": self.user_json("github-actions[bot]"),
+        }
+
+
+class _ReleasesHandler(_Handler):
+    server: FakeGitHubReleases
+
+    def _serve(self, method: str) -> None:
+        parts = urllib.parse.urlsplit(self.path)
+        path = urllib.parse.unquote(parts.path)
+        if method != "POST" or re.fullmatch(UPLOAD, path) is None:
+            super()._serve(method)
+            return
+        query = dict(urllib.parse.parse_qsl(parts.query))
+        length = int(self.headers.get("Content-Length") or 0)
+        body = _Upload(self.rfile.read(length), self.headers.get("Content-Type") or "")
+        with self.server.lock:
+            fault = next((f for f in self.server.faults if f.matches(method, path)), None)
+            if fault is not None:
+                self.server.faults.remove(fault)
+            status, payload, headers = self._answer(method, path, query, body, fault)
+            self.server.requests.append(Logged(method, path, query, status, len(body.data)))
+        if fault is not None and fault.kind == "store-then-drop":
+            self.close_connection = True
+            return
+        self._send(status, payload, headers)
+
+
+def _releases(fake: FakeGitHub) -> FakeGitHubReleases:
+    if not isinstance(fake, FakeGitHubReleases):
+        raise _Reply(404, {"message": "Not Found"})
+    return fake
+
+
+def get_tag_ref(fake: FakeGitHub, login: str, args: dict[str, str], body: Any, q: Any) -> Answer:
+    store = _releases(fake)
+    ref = f"refs/{args['ref']}"
+    target = store.refs.get((args["repo"], ref))
+    if target is None:
+        raise _Reply(404, {"message": "Not Found"})
+    kind = "tag" if target in store.tag_objects else "commit"
+    api = f"{fake.url}/repos/{args['repo']}/git"
+    url = f"{api}/tags/{target}" if kind == "tag" else f"{api}/commits/{target}"
+    return (
+        200,
+        {
+            "ref": ref,
+            "node_id": f"REF_{ref}",
+            "url": f"{api}/{ref}",
+            "object": {"type": kind, "sha": target, "url": url},
+        },
+        {},
+    )
+
+
+def _tag_object_json(fake: FakeGitHub, tag: _TagObject) -> dict[str, Any]:
+    api = f"{fake.url}/repos/{tag.repo}/git"
+    return {
+        "node_id": f"TAG_{tag.sha}",
+        "sha": tag.sha,
+        "url": f"{api}/tags/{tag.sha}",
+        "tag": tag.tag,
+        "message": tag.message,
+        "tagger": {"name": "github-actions[bot]", "email": "actions@invalid", "date": _now()},
+        "object": {"type": "commit", "sha": tag.commit, "url": f"{api}/commits/{tag.commit}"},
+        "verification": {"verified": False, "reason": "unsigned"},
+    }
+
+
+def get_tag_object(fake: FakeGitHub, login: str, args: dict[str, str], body: Any, q: Any) -> Answer:
+    tag = _releases(fake).tag_objects.get(args["sha"])
+    if tag is None or tag.repo != args["repo"]:
+        raise _Reply(404, {"message": "Not Found"})
+    return 200, _tag_object_json(fake, tag), {}
+
+
+def create_tag_object(
+    fake: FakeGitHub, login: str, args: dict[str, str], body: Any, q: Any
+) -> Answer:
+    store = _releases(fake)
+    fields = ("tag", "message", "object", "type")
+    if not isinstance(body, dict) or not all(isinstance(body.get(k), str) for k in fields):
+        raise _Reply(422, {"message": "Validation Failed"})
+    sha = store.make_tag_object(args["repo"], body["tag"], body["message"], body["object"])
+    return 201, _tag_object_json(fake, store.tag_objects[sha]), {}
+
+
+def create_ref(fake: FakeGitHub, login: str, args: dict[str, str], body: Any, q: Any) -> Answer:
+    store = _releases(fake)
+    if not isinstance(body, dict) or not str(body.get("ref", "")).startswith("refs/"):
+        raise _Reply(422, {"message": "Validation Failed"})
+    key = (args["repo"], body["ref"])
+    if key in store.refs:
+        raise _Reply(422, {"message": "Reference already exists"})
+    store.refs[key] = body["sha"]
+    return get_tag_ref(fake, login, {**args, "ref": body["ref"][len("refs/") :]}, None, q)
+
+
+def _page(items: list[Any], query: dict[str, str]) -> list[Any]:
+    per_page, page = min(int(query.get("per_page", 30)), 100), int(query.get("page", 1))
+    return items[(page - 1) * per_page : page * per_page]
+
+
+def list_releases(
+    fake: FakeGitHub, login: str, args: dict[str, str], body: Any, query: dict[str, str]
+) -> Answer:
+    """Newest first, drafts included (the token can push, as a release job's can)."""
+    every = sorted(_releases(fake).releases_of(args["repo"]), key=lambda r: -r.id)
+    return 200, [_releases(fake).release_json(r) for r in _page(every, query)], {}
+
+
+def _publish_tag(store: FakeGitHubReleases, release: _Release) -> None:
+    """Publishing a release whose tag does not exist makes a lightweight one, as GitHub does."""
+    if not release.draft:
+        store.refs.setdefault((release.repo, f"refs/tags/{release.tag}"), release.target)
+
+
+def create_release(fake: FakeGitHub, login: str, args: dict[str, str], body: Any, q: Any) -> Answer:
+    store = _releases(fake)
+    if not isinstance(body, dict) or not isinstance(body.get("tag_name"), str):
+        raise _Reply(422, {"message": "Validation Failed"})
+    if any(r.tag == body["tag_name"] for r in store.releases_of(args["repo"])):
+        errors = [{"resource": "Release", "code": "already_exists", "field": "tag_name"}]
+        raise _Reply(422, {"message": "Validation Failed", "errors": errors})
+    release = _Release(
+        next(store._ids),
+        args["repo"],
+        body["tag_name"],
+        body.get("name") or body["tag_name"],
+        body.get("body") or "",
+        bool(body.get("draft", False)),
+        body.get("target_commitish") or "main",
+        _now(),
+    )
+    store.releases[release.id] = release
+    _publish_tag(store, release)
+    return 201, store.release_json(release), {}
+
+
+def _release(fake: FakeGitHub, args: dict[str, str]) -> _Release:
+    release = _releases(fake).releases.get(int(args["id"]))
+    if release is None or release.repo != args["repo"]:
+        raise _Reply(404, {"message": "Not Found"})
+    return release
+
+
+def edit_release(fake: FakeGitHub, login: str, args: dict[str, str], body: Any, q: Any) -> Answer:
+    release = _release(fake, args)
+    if not isinstance(body, dict):
+        raise _Reply(422, {"message": "Validation Failed"})
+    release.name = body.get("name", release.name)
+    release.body = body.get("body", release.body)
+    release.tag = body.get("tag_name", release.tag)
+    release.draft = bool(body.get("draft", release.draft))
+    release.target = body.get("target_commitish", release.target)
+    _publish_tag(_releases(fake), release)
+    return 200, _releases(fake).release_json(release), {}
+
+
+def list_assets(
+    fake: FakeGitHub, login: str, args: dict[str, str], body: Any, query: dict[str, str]
+) -> Answer:
+    release = _release(fake, args)
+    found = _releases(fake).assets_of(release.id)
+    return 200, [_releases(fake).asset_json(a) for a in _page(found, query)], {}
+
+
+def upload_asset(
+    fake: FakeGitHub, login: str, args: dict[str, str], body: Any, query: dict[str, str]
+) -> Answer:
+    store, release = _releases(fake), _release(fake, args)
+    name = query.get("name", "")
+    if not isinstance(body, _Upload) or not name:
+        raise _Reply(422, {"message": "Validation Failed"})
+    if any(a.name == name for a in store.assets_of(release.id)):
+        errors = [{"resource": "ReleaseAsset", "code": "already_exists", "field": "name"}]
+        raise _Reply(422, {"message": "Validation Failed", "errors": errors})
+    asset = _Asset(next(store._ids), release.id, name, body.data, body.content_type)
+    store.assets[asset.id] = asset
+    if name in store.broken_uploads:
+        store.broken_uploads.remove(name)
+        asset.state, asset.data = "starter", body.data[: len(body.data) // 2]
+        return 502, "<html><body><h1>502 Bad Gateway</h1></body></html>", {}
+    return 201, store.asset_json(asset), {}
+
+
+def delete_asset(fake: FakeGitHub, login: str, args: dict[str, str], body: Any, q: Any) -> Answer:
+    store = _releases(fake)
+    asset = store.assets.get(int(args["id"]))
+    if asset is None or store.releases[asset.release_id].repo != args["repo"]:
+        raise _Reply(404, {"message": "Not Found"})
+    del store.assets[asset.id]
+    return 204, "", {}
+
+
+ROUTES.extend(
+    [
+        ("GET", REPO + r"/git/ref/(?P<ref>tags/.+)", get_tag_ref),
+        ("GET", REPO + r"/git/tags/(?P<sha>[0-9a-f]+)", get_tag_object),
+        ("POST", REPO + r"/git/tags", create_tag_object),
+        ("POST", REPO + r"/git/refs", create_ref),
+        ("GET", REPO + r"/releases", list_releases),
+        ("POST", REPO + r"/releases", create_release),
+        ("PATCH", REPO + r"/releases/(?P<id>\d+)", edit_release),
+        ("GET", UPLOAD, list_assets),
+        ("POST", UPLOAD, upload_asset),
+        ("DELETE", REPO + r"/releases/assets/(?P<id>\d+)", delete_asset),
+    ]
+)
+
+
+@contextmanager
+def serve_releases(token_logins: dict[str, str] | None = None) -> Iterator[FakeGitHubReleases]:
+    """Like `serve`, with tags, releases and asset uploads."""
+    fake = FakeGitHubReleases(token_logins)
+    thread = threading.Thread(target=fake.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    try:
+        yield fake
+    finally:
+        fake.shutdown()
+        fake.server_close()
+        thread.join()
