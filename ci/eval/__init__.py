@@ -1,0 +1,1 @@
+"""Evaluating community builds: the fixed regression set every build answers."""

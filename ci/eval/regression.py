@@ -1,0 +1,135 @@
+"""The fixed regression set of branch evaluation: general questions with short reference answers.
+
+A build must not learn its new leaves by forgetting everything else, so both the previous and the
+new build answer the same general questions (ci/eval/regression.yaml by default). The file is read
+with the same safe loader as contributor YAML (an operator may pass their own with --regression),
+checked in full, and every problem is reported at once with its line and column.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.loader import load
+from bot.yamlnode import Node
+
+REGRESSION_FILE = Path(__file__).with_name("regression.yaml")
+VERSIONS = ("1",)
+FIELDS = ("id", "category", "question", "answer")
+MIN_ITEMS = 10  # fewer and one answer moves the score by more than the usual threshold
+MAX_ITEMS = 500  # each costs two model calls per build
+MAX_CHARS = {"id": 64, "category": 64, "question": 500, "answer": 300}
+_SLUG = re.compile(r"[a-z0-9][a-z0-9_-]*")
+_SHOWN = 8  # problems spelled out in the error; the rest are counted
+
+Locate = Callable[[Node, str, str], str]  # (node, YAML path, message) -> "file:line:col: ..."
+
+
+class RegressionSetError(Exception):
+    """The regression file cannot be used; the message lists each problem and where it is."""
+
+
+@dataclass(frozen=True)
+class RegressionItem:
+    id: str
+    category: str
+    question: str
+    answer: str
+
+
+@dataclass(frozen=True)
+class RegressionSet:
+    path: str
+    version: str
+    sha256: str  # of the file's bytes: the build record says which set the scores come from
+    items: tuple[RegressionItem, ...]
+
+
+def load_regression(path: str | Path = REGRESSION_FILE) -> RegressionSet:
+    """The set at `path`, or RegressionSetError naming the file and every problem in it."""
+    loaded = load(str(path))
+    problems = [f"{f.location}: {f.message}" for f in loaded.findings]
+    if loaded.root is not None:
+        problems += list(_problems(str(path), loaded.root))
+    if problems or loaded.root is None or loaded.text is None:
+        raise _error(str(path), problems or [f"{path}:1:1: the file could not be read"])
+    digest = hashlib.sha256(loaded.text.encode("utf-8")).hexdigest()
+    root = loaded.root.to_python()
+    items = tuple(
+        RegressionItem(**{k: str(item[k]).strip() for k in FIELDS}) for item in root["items"]
+    )
+    return RegressionSet(str(path), str(root["version"]), digest, items)
+
+
+def _problems(path: str, root: Node) -> Iterator[str]:
+    def at(node: Node, where: str, message: str) -> str:
+        return f"{path}:{node.pos.line}:{node.pos.col}: {where}: {message}"
+
+    if root.kind != "map":
+        yield at(root, "top level", "must be a mapping with `version` and `items`")
+        return
+    yield from (
+        at(k, k.value or "key", "unknown key")
+        for k in root.keys
+        if k.value not in {"version", "items"}
+    )
+    version = root.child("version")
+    if version is None or version.value not in VERSIONS:
+        shown = "missing" if version is None else repr(version.value)
+        yield at(version or root, "version", f"must be one of {', '.join(VERSIONS)}; it is {shown}")
+    items = root.child("items")
+    if items is None or items.kind != "seq":
+        yield at(items or root, "items", "must be a list of questions")
+        return
+    if not MIN_ITEMS <= len(items.items) <= MAX_ITEMS:
+        yield at(
+            items, "items", f"needs {MIN_ITEMS} to {MAX_ITEMS} questions; it has {len(items.items)}"
+        )
+    seen: dict[str, int] = {}
+    for i, item in enumerate(items.items):
+        yield from _item_problems(item, f"items[{i}]", at)
+        ident = item.child("id") if item.kind == "map" else None
+        if ident is not None and ident.value:
+            if ident.value in seen:
+                yield at(
+                    ident,
+                    f"items[{i}].id",
+                    f"{ident.value!r} is also the id of items[{seen[ident.value]}]",
+                )
+            seen.setdefault(ident.value, i)
+
+
+def _item_problems(item: Node, where: str, at: Locate) -> Iterator[str]:
+    if item.kind != "map":
+        yield at(item, where, f"must be a mapping with {', '.join(FIELDS)}")
+        return
+    yield from (
+        at(k, f"{where}.{k.value}", "unknown key") for k in item.keys if k.value not in FIELDS
+    )
+    for field in FIELDS:
+        node = item.child(field)
+        text = (node.value or "").strip() if node is not None and node.kind == "scalar" else ""
+        if node is None or not text:
+            yield at(node or item, f"{where}.{field}", "is missing or empty; write a short text")
+        elif len(text) > MAX_CHARS[field]:
+            yield at(
+                node, f"{where}.{field}", f"is {len(text)} characters; at most {MAX_CHARS[field]}"
+            )
+        elif field in ("id", "category") and not _SLUG.fullmatch(text):
+            yield at(
+                node, f"{where}.{field}", f"{text!r} must be lowercase letters, digits, - or _"
+            )
+
+
+def _error(path: str, problems: list[str]) -> RegressionSetError:
+    shown = "\n".join(f"  {p}" for p in problems[:_SHOWN])
+    more = f"\n  ... {len(problems) - _SHOWN} more" if len(problems) > _SHOWN else ""
+    return RegressionSetError(
+        f"the regression set {path} cannot be used ({len(problems)} problem"
+        f"{'s' if len(problems) != 1 else ''}):\n{shown}{more}\n"
+        "Fix the file, or use the default set ci/eval/regression.yaml."
+    )
