@@ -1,0 +1,203 @@
+"""`taxonbot build` without a model: the taxonomy read at a commit, the SDG cache key, a leaf
+that cannot be generated, a previous build that is missing or corrupt, a disk that fills."""
+
+from __future__ import annotations
+
+import errno
+import json
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.cli import main
+from ci.build import run as build_run
+from ci.build.run import BuildError, BuildOptions, build, load_previous
+from ci.build.sdgdata import (
+    GenerationSettings,
+    SdgError,
+    cache_key,
+    generate_leaves,
+    leaves_at,
+    materialize,
+    resolve_commit,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+HAIKU = "compositional_skills/writing/freeform/poetry/haiku_about_weather"
+WATER = "knowledge/science/earth_science/water_cycle"
+
+
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", "-C", str(repo), "-c", "user.name=T", "-c", "user.email=t@example.com", *args],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+
+
+def taxonomy_repo(path: Path, leaves: tuple[str, ...] = (HAIKU, WATER)) -> Path:
+    path.mkdir()
+    git(path, "init", "-q", "-b", "main")
+    for leaf in leaves:
+        shutil.copytree(ROOT / "taxonomy" / leaf, path / "taxonomy" / leaf)
+    git(path, "add", "-A")
+    git(path, "commit", "-q", "-m", "Merge pull request #7 from jo/leaves")
+    return path
+
+
+class DescribeOnly:
+    """A teacher that must never be asked anything: these leaves fail before generation."""
+
+    def describe(self) -> dict[str, str]:
+        return {"backend": "none", "model": "none"}
+
+    def complete(self, requests: Any) -> Any:
+        raise AssertionError("no request expected")
+
+    def close(self) -> None:
+        pass
+
+
+def test_the_taxonomy_is_read_at_the_commit_not_from_the_working_tree(tmp_path: Path) -> None:
+    repo = taxonomy_repo(tmp_path / "repo")
+    commit = resolve_commit(repo, "HEAD")
+    leaves = leaves_at(repo, commit)
+    assert sorted(leaves) == [f"taxonomy/{HAIKU}/qna.yaml", f"taxonomy/{WATER}/qna.yaml"]
+    assert all(len(blob) == 40 for blob in leaves.values())
+    (repo / "taxonomy" / HAIKU / "qna.yaml").write_text("changed but not committed\n")
+    tree = materialize(repo, commit, tmp_path / "tree")
+    committed = (ROOT / "taxonomy" / HAIKU / "qna.yaml").read_bytes()
+    assert (tree / "taxonomy" / HAIKU / "qna.yaml").read_bytes() == committed
+
+
+def test_a_commit_that_is_not_there_or_has_no_taxonomy_is_a_clear_error(tmp_path: Path) -> None:
+    repo = taxonomy_repo(tmp_path / "repo")
+    with pytest.raises(SdgError, match="is not a commit"):
+        resolve_commit(repo, "no-such-branch")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    git(empty, "init", "-q", "-b", "main")
+    (empty / "README.md").write_text("x\n")
+    git(empty, "add", "-A")
+    git(empty, "commit", "-q", "-m", "x")
+    with pytest.raises(SdgError, match="nothing to build"):
+        leaves_at(empty, resolve_commit(empty, "HEAD"))
+
+
+def test_the_cache_key_follows_the_leaf_the_teacher_and_the_settings() -> None:
+    teacher = {"backend": "llama.cpp", "model": "a.gguf", "model_sha256_head_tail": "1"}
+    gen = GenerationSettings(pairs=10)
+    key = cache_key("a" * 40, "p", teacher, gen)
+    assert key == cache_key("a" * 40, "p", {**teacher, "n_ctx": "4096"}, gen)
+    assert key != cache_key("b" * 40, "p", teacher, gen)
+    assert key != cache_key("a" * 40, "q", teacher, gen)
+    assert key != cache_key("a" * 40, "p", {**teacher, "model_sha256_head_tail": "2"}, gen)
+    assert key != cache_key("a" * 40, "p", teacher, GenerationSettings(pairs=11))
+
+
+def test_a_leaf_that_cannot_be_generated_is_listed_with_its_reason(tmp_path: Path) -> None:
+    repo = taxonomy_repo(tmp_path / "repo", (HAIKU,))
+    qna = repo / "taxonomy" / HAIKU / "qna.yaml"
+    qna.write_text(qna.read_text() + "oops: [\n")
+    git(repo, "commit", "-qam", "break it")
+    commit = resolve_commit(repo, "HEAD")
+    tree = materialize(repo, commit, tmp_path / "tree")
+    (found,) = generate_leaves(
+        tree,
+        leaves_at(repo, commit),
+        DescribeOnly(),
+        tmp_path / "cache",
+        None,
+        GenerationSettings(),
+    )
+    assert found.status == "failed" and found.samples == []
+    assert "qna.yaml" in found.reason and "taxonbot check" in found.reason
+    assert str(tmp_path) not in found.reason, "no machine paths in the record"
+    assert found.record()["status"] == "failed"
+
+
+def complete_previous(folder: Path) -> Path:
+    (folder / "model").mkdir(parents=True)
+    (folder / "model" / "config.json").write_text("{}")
+    (folder / "data").mkdir()
+    (folder / "data" / "train.jsonl").write_text(
+        json.dumps(
+            {"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}]}
+        )
+        + "\n"
+    )
+    gguf = folder / "model.Q4_K_M.gguf"
+    gguf.write_bytes(b"GGUF" + b"\0" * 60)
+    manifest = {
+        "format": "taxonbot-build/1",
+        "version": "2026.11.01-1",
+        "taxonomy_commit": "a" * 40,
+        "export": {
+            "gguf": {"file": gguf.name, "sha256": build_run.file_sha256(gguf)},
+            "hf": {"files": [{"name": "config.json", "bytes": 2}]},
+        },
+        "data": {"leaves": []},
+        "base": {"name": "base.gguf"},
+    }
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    return folder
+
+
+def test_a_complete_previous_build_loads(tmp_path: Path) -> None:
+    previous = load_previous(complete_previous(tmp_path / "prev"))
+    assert previous.manifest["version"] == "2026.11.01-1" and len(previous.samples) == 1
+
+
+@pytest.mark.parametrize(
+    ("damage", "said"),
+    [
+        (lambda p: shutil.rmtree(p), "does not exist"),
+        (lambda p: (p / "data" / "train.jsonl").unlink(), "lacks data/train.jsonl"),
+        (lambda p: (p / "manifest.json").write_text("{not json"), "unreadable or incomplete"),
+        (lambda p: (p / "model.Q4_K_M.gguf").write_bytes(b"GGUF truncated"), "corrupt"),
+        (lambda p: (p / "model" / "config.json").write_text(""), "truncated"),
+        (lambda p: (p / "data" / "train.jsonl").write_text("{broken\n"), "train.jsonl"),
+    ],
+    ids=["missing", "no-data", "manifest", "gguf", "model-file", "data"],
+)
+def test_a_missing_or_corrupt_previous_build_is_refused_with_what_to_do(
+    tmp_path: Path, damage: Any, said: str
+) -> None:
+    folder = complete_previous(tmp_path / "prev")
+    damage(folder)
+    with pytest.raises(BuildError, match=said) as caught:
+        load_previous(folder)
+    assert "--base-model" in str(caught.value)
+
+
+def test_the_cli_says_so_for_a_corrupt_previous_build_and_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = taxonomy_repo(tmp_path / "repo", (HAIKU,))
+    folder = complete_previous(tmp_path / "prev")
+    (folder / "manifest.json").write_text("[]")
+    argv = ["build", "--repo", str(repo), "--out", str(tmp_path / "b"), "--previous", str(folder)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("taxonbot build: ") and "Traceback" not in err
+
+
+def test_a_disk_that_fills_says_so_and_keeps_the_work_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = taxonomy_repo(tmp_path / "repo", (HAIKU,))
+
+    def full(*args: Any, **kw: Any) -> Any:
+        raise OSError(errno.ENOSPC, "No space left on device", "model.safetensors")
+
+    monkeypatch.setattr(build_run, "convert_base", full)
+    options = BuildOptions(repo=repo, out=tmp_path / "builds", base_model=tmp_path / "b.gguf")
+    with pytest.raises(BuildError, match="disk is full") as caught:
+        build(options)
+    assert "resumes" in str(caught.value)
+    assert (tmp_path / "builds" / ".work").is_dir()
+    assert [p.name for p in (tmp_path / "builds").iterdir()] == [".work"], "no build folder"
