@@ -90,9 +90,7 @@ def model_card(manifest: dict[str, Any], contributions: list[dict[str, Any]], ev
     mixing = manifest["mixing"]
     lines += [
         "",
-        "## Evaluation",
-        "",
-        eval_md.rstrip() or "Not evaluated.",
+        eval_md.rstrip() or "## Evaluation\n\nNot evaluated.",
         "",
         "## Training data",
         "",
