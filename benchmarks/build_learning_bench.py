@@ -1,0 +1,92 @@
+#!/usr/bin/env python3
+"""Does a CPU build learn a knowledge leaf the base model does not know, without forgetting?
+
+Builds, for real, a taxonomy of one knowledge leaf (documents from the offline mirror) and one
+skill leaf in a temp git repository on the bundled SmolLM2-135M, with the branch evaluation on,
+then prints the leaf's score before (base model) and after (new build), the regression set's
+before and after, the threshold, and the wall time. Same run, same questions, same scoring
+(ci/build/evaluate.py). A benchmark, not a test: it takes many minutes on 2 cores.
+
+  .venv/bin/python benchmarks/build_learning_bench.py [--leaf knowledge/...] [--steps N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bot.cli import main  # noqa: E402
+from ci.docmirror import build_mirror  # noqa: E402
+
+SKILL = "compositional_skills/writing/freeform/poetry/haiku_about_weather"
+
+
+def git(repo: Path, *args: str) -> None:
+    subprocess.run(
+        ["git", "-C", str(repo), "-c", "user.name=B", "-c", "user.email=b@example.com", *args],
+        check=True,
+        capture_output=True,
+    )
+
+
+def run(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--leaf", default="knowledge/home_and_garden/composting/home_composting")
+    parser.add_argument("--pairs", type=int, default=40)
+    parser.add_argument("--epochs", type=float, default=3.0)
+    parser.add_argument("--lr", type=float, default=1e-4)
+    parser.add_argument("--keep", help="keep the work here instead of a temp folder")
+    args = parser.parse_args(argv)
+    work = Path(args.keep or tempfile.mkdtemp(prefix="taxonbot-learning-"))
+    mirror, repo = work / "mirror", work / "repo"
+    if not repo.exists():
+        build_mirror(mirror)
+        repo.mkdir(parents=True)
+        git(repo, "init", "-q", "-b", "main")
+        for leaf in (args.leaf, SKILL):
+            shutil.copytree(ROOT / "taxonomy" / leaf, repo / "taxonomy" / leaf)
+        git(repo, "add", "-A")
+        git(repo, "commit", "-q", "-m", "Merge pull request #1 from bench/leaves")
+    started = time.monotonic()
+    code = main(
+        [
+            "build", "--repo", str(repo), "--out", str(work / "builds"),
+            "--pairs", str(args.pairs), "--epochs", str(args.epochs), "--lr", str(args.lr),
+            "--max-len", "512", "--grad-accum", "4", "--docs-mirror", str(mirror),
+            "--docs-cache", str(work / "docs"), "--version", f"bench-{int(time.time())}",
+        ]
+    )  # fmt: skip
+    wall = time.monotonic() - started
+    builds = sorted((work / "builds").glob("bench-*"))
+    if code == 2 or not builds:
+        print(f"the build failed (exit {code}); work kept in {work}")
+        return 1
+    manifest = json.loads((builds[-1] / "manifest.json").read_text("utf-8"))
+    ev = manifest["evaluation"]
+    print(f"wall time: {wall:.0f} s (SDG, two phases, export, evaluation)")
+    for row in ev["leaves"]:
+        print(
+            f"leaf {row['name']}: before {row['before']:.3f}  after {row['after']:.3f}"
+            f"  gain {row['delta']:+.3f}"
+        )
+    reg = ev["regression"]
+    print(
+        f"regression set: before {reg['before']:.3f}  after {reg['after']:.3f}"
+        f"  change {reg['delta']:+.3f}  "
+        f"(may fall {ev['threshold']:.3f})"
+    )
+    print(f"publishable: {ev['publishable']} — {ev['summary']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run())
