@@ -104,6 +104,8 @@ def _build(options: BuildOptions) -> tuple[Path, dict[str, Any]]:
     config = TrainConfig(**{"seed": options.seed, **options.train})
     config.check()
     base_gguf = options.base_model or Path(_default_gguf())
+    if not base_gguf.is_file():
+        raise BuildError(f"the base model {base_gguf} is not a file: pass --base-model a GGUF")
     base_dir = previous.model if previous else convert_base(base_gguf, work / "base")
     tree = materialize(repo, commit, work / "tree" / commit)
     data = generate_data(options, tree, leaves, work)

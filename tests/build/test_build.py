@@ -190,6 +190,7 @@ def test_a_disk_that_fills_says_so_and_keeps_the_work_folder(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     repo = taxonomy_repo(tmp_path / "repo", (HAIKU,))
+    (tmp_path / "b.gguf").write_bytes(b"GGUF")
 
     def full(*args: Any, **kw: Any) -> Any:
         raise OSError(errno.ENOSPC, "No space left on device", "model.safetensors")
@@ -201,3 +202,45 @@ def test_a_disk_that_fills_says_so_and_keeps_the_work_folder(
     assert "resumes" in str(caught.value)
     assert (tmp_path / "builds" / ".work").is_dir()
     assert [p.name for p in (tmp_path / "builds").iterdir()] == [".work"], "no build folder"
+
+
+def test_a_build_killed_during_export_leaves_no_build_and_the_rerun_completes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Everything heavy replaced by stand-ins: this is about where the build is assembled."""
+    repo = taxonomy_repo(tmp_path / "repo", (HAIKU,))
+    (tmp_path / "b.gguf").write_bytes(b"GGUF")
+    final = tmp_path / "final"
+    final.mkdir()
+    (final / "config.json").write_text("{}")
+    data = {"leaves": [], "record": {"leaves": []}, "teacher": {"model": "t"}}
+    phases = {"final_dir": final, "record": {"config": {}}, "losses": {"phase2": [1.0, 0.5]}}
+    monkeypatch.setattr(build_run, "convert_base", lambda gguf, cache: tmp_path)
+    monkeypatch.setattr(build_run, "generate_data", lambda *a: data)
+    monkeypatch.setattr(build_run, "train_phases", lambda *a: (phases, {"ratios": {}}))
+    monkeypatch.setattr(build_run, "credit", lambda *a: [])
+    monkeypatch.setattr(build_run, "model_card", lambda *a: "card\n")
+
+    def killed(final_dir: Path, staging: Path, quant: str) -> Any:
+        (staging / "model.Q4_K_M.gguf").write_bytes(b"half a mod")
+        raise KeyboardInterrupt  # what a kill looks like from inside: nothing after runs
+
+    monkeypatch.setattr(build_run, "export_build", killed)
+    options = BuildOptions(
+        repo=repo, out=tmp_path / "builds", base_model=tmp_path / "b.gguf", evaluate=False
+    )
+    options.version = "v1"
+    with pytest.raises(KeyboardInterrupt):
+        build(options)
+    assert not (tmp_path / "builds" / "v1").exists(), "no half-written build to publish"
+
+    def export(final_dir: Path, staging: Path, quant: str) -> dict[str, Any]:
+        (staging / "model.Q4_K_M.gguf").write_bytes(b"a whole model")
+        return {"gguf": {"file": "model.Q4_K_M.gguf", "quant": quant}}
+
+    monkeypatch.setattr(build_run, "export_build", export)
+    folder, _ = build(options)
+    assert folder == tmp_path / "builds" / "v1"
+    assert (folder / "model.Q4_K_M.gguf").read_bytes() == b"a whole model"
+    assert json.loads((folder / "manifest.json").read_text())["version"] == "v1"
+    assert sorted(p.name for p in (tmp_path / "builds").iterdir()) == [".work", "v1"]
