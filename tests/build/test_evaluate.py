@@ -319,7 +319,7 @@ def test_the_bundled_model_against_itself_is_coherent_and_not_publishable() -> N
     previous = open_backend("llama.cpp", n_threads=2)
     new = open_backend("llama.cpp", n_threads=2)
     try:
-        report = branch_eval(previous, new, [job], REGRESSION.items, Embedder(), max_tokens=64)
+        report = branch_eval(previous, new, [job], REGRESSION.items, Embedder(), max_tokens=32)
     finally:
         previous.close()
         new.close()
