@@ -361,6 +361,7 @@ def evaluate(
         before.close()
         after.close()
     body = report.to_json()
+    body["regression_set"] = {"version": regression.version, "sha256": regression.sha256}
     body["markdown"] = eval_markdown(report)
     body["_report"] = report
     return body
