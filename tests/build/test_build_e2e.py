@@ -1,0 +1,97 @@
+"""`taxonbot build` end to end on the bundled SmolLM2, for real: a two-leaf taxonomy (a skill and
+a knowledge leaf whose documents come from the offline mirror) in a real git repository, SDG,
+two phases of a couple of steps, export, the GGUF loaded back in llama.cpp and asked a question.
+Then a second build on a commit that changes one leaf, from the first build: only that leaf is
+generated again, the first build's data is replayed. (The branch evaluation has its own slow
+test in test_evaluate.py; here it is skipped to keep CI time down.)"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from ci.docmirror import build_mirror
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parents[2]
+HAIKU = "compositional_skills/writing/freeform/poetry/haiku_about_weather"
+WATER = "knowledge/science/earth_science/water_cycle"
+SMALL = ["--pairs", "2", "--max-new-tokens", "64", "--max-steps", "2", "--max-len", "256"]
+SMALL += ["--grad-accum", "1", "--no-eval"]
+
+
+def git(repo: Path, *args: str) -> None:
+    subprocess.run(
+        ["git", "-C", str(repo), "-c", "user.name=Jo", "-c", "user.email=jo@example.com", *args],
+        check=True,
+        capture_output=True,
+    )
+
+
+def test_a_build_exports_a_gguf_that_answers_and_the_next_build_is_incremental(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")  # a missed mirror fails at once
+    mirror = tmp_path / "mirror"
+    build_mirror(mirror)
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    for leaf in (HAIKU, WATER):
+        shutil.copytree(ROOT / "taxonomy" / leaf, repo / "taxonomy" / leaf)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "Merge pull request #7 from jo/weather")
+    common = ["--repo", str(repo), "--out", str(tmp_path / "builds"), *SMALL]
+    common += ["--docs-mirror", str(mirror), "--docs-cache", str(tmp_path / "docs")]
+
+    assert main(["build", *common, "--version", "b1"]) == 1  # built; not evaluated
+    first = tmp_path / "builds" / "b1"
+    manifest = json.loads((first / "manifest.json").read_text("utf-8"))
+    leaves = {leaf["leaf"]: leaf for leaf in manifest["data"]["leaves"]}
+    assert leaves[HAIKU]["status"] == "generated" and leaves[HAIKU]["kept"] > 0
+    # A 135M teacher's judges may reject both knowledge candidates: then the leaf is listed as
+    # failed, with the reason, and phase 1 is skipped (not silently dropped).
+    water = leaves[WATER]
+    assert not water["from_cache"] and water["candidates"] == 2
+    if water["status"] == "failed":
+        assert water["reason"] == "no generated pair passed the filters"
+        assert manifest["training"]["phase1"] == {"skipped": "no samples"}
+    else:
+        assert water["status"] == "generated" and manifest["training"]["phase1"]["steps"] == 2
+    assert manifest["training"]["phase2"]["steps"] == 2
+    assert manifest["contributions"][0]["number"] == 7
+    for name in ("README.md", "model/model.safetensors", "model.Q4_K_M.gguf", "plots/loss.png"):
+        assert (first / name).is_file(), name
+    assert "PR 7 by `Jo`" in (first / "README.md").read_text("utf-8")
+
+    from ci.runtime import ChatRequest, open_backend
+
+    model = open_backend(str(first / "model.Q4_K_M.gguf"), n_threads=2, seed=0)
+    try:
+        (reply,) = model.complete(
+            [ChatRequest((("user", "What is the capital of France?"),), max_tokens=16)]
+        )
+    finally:
+        model.close()
+    assert reply.finish_reason in ("stop", "length") and reply.text.strip()
+
+    qna = repo / "taxonomy" / HAIKU / "qna.yaml"
+    text = qna.read_text("utf-8")
+    qna.write_text(text.replace("Write a haiku about the weather", "Write a haiku on the weather"))
+    git(repo, "commit", "-qam", "Merge pull request #8 from jo/haiku")
+    # All of the first build's data replayed: phase 2 has data whatever the judges keep now.
+    again_argv = ["--version", "b2", "--previous", str(first), "--replay-previous", "1"]
+    assert main(["build", *common, *again_argv]) == 1
+    second = json.loads((tmp_path / "builds" / "b2" / "manifest.json").read_text("utf-8"))
+    again = {leaf["leaf"]: leaf for leaf in second["data"]["leaves"]}
+    assert again[WATER]["from_cache"] and again[WATER]["kept"] == water["kept"]
+    assert not again[HAIKU]["from_cache"], "its blob changed: made again"
+    assert again[HAIKU]["candidates"] == 2 and again[HAIKU]["status"] in ("generated", "failed")
+    assert second["previous"]["version"] == "b1"
+    assert second["mixing"]["phase2"]["replay_previous"] == leaves[HAIKU]["kept"] + water["kept"]
+    assert [c["number"] for c in second["contributions"]] == [8]
