@@ -63,6 +63,7 @@ class BuildOptions:
     threshold: float | None = None
     min_gain: float | None = None
     evaluate: bool = True
+    launcher: str | None = None  # e.g. "accelerate launch --num_processes 8 --use_fsdp"
     version: str | None = None
     docs_cache: Path = Path(".cache/documents")
     docs_mirror: Path | None = None
@@ -270,7 +271,11 @@ def train_phases(
         if not samples:
             record[name] = {"skipped": "no samples"}
             continue
-        result = train_phase(start, samples, config, work / "train" / name, resume=True)
+        out = work / "train" / name
+        if options.launcher:
+            result = launch_phase(options.launcher, start, samples, config, out)
+        else:
+            result = train_phase(start, samples, config, out, resume=True)
         record[name] = {k: v for k, v in result.to_dict().items() if k not in ("losses",)}
         record[name]["losses"] = [round(x, 5) for x in result.losses]
         losses[name] = result.losses
@@ -278,6 +283,41 @@ def train_phases(
     if start == base_dir:
         raise BuildError("no leaf produced training data: nothing to train (see the leaves)")
     return {"final_dir": start, "record": record, "losses": losses}, mixing
+
+
+def launch_phase(launcher: str, start: Path, samples: list[Any], config: Any, out: Path) -> Any:
+    """The phase in the launcher's processes (python -m ci.train.phase); its TrainResult."""
+    import dataclasses
+    import shlex
+    import subprocess
+    import sys
+
+    from ci.train.config import TrainResult
+
+    out.mkdir(parents=True, exist_ok=True)
+    data, settings = out / "phase-data.jsonl", out / "phase-config.json"
+    with open(data, "w", encoding="utf-8") as handle:
+        for sample in samples:
+            handle.write(json.dumps(sample, ensure_ascii=False) + "\n")
+    write_json(settings, dataclasses.asdict(config))
+    command = shlex.split(launcher)
+    if command and command[0] in ("python", "python3"):
+        command[0] = sys.executable
+    command += ["-m", "ci.train.phase", "--model", str(start), "--data", str(data)]
+    command += ["--config", str(settings), "--out", str(out), "--resume"]
+    try:
+        done = subprocess.run(command, check=False)
+    except OSError as exc:
+        raise BuildError(f"cannot start the launcher {command[0]!r}: {exc}") from exc
+    result_file = out / "final" / "train_result.json"
+    if done.returncode != 0 or not result_file.is_file():
+        raise BuildError(
+            f"training through {launcher!r} failed (exit {done.returncode}); its output is "
+            "above; run the build again to resume from the last checkpoint"
+        )
+    result = TrainResult.read(result_file)
+    result.final_dir = str(out / "final")
+    return result
 
 
 def write_data(staging: Path, data: dict[str, Any]) -> None:

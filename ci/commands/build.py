@@ -36,6 +36,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threshold", type=float, help="largest regression-set fall allowed")
     parser.add_argument("--min-gain", type=float, help="smallest per-leaf gain that counts")
     parser.add_argument("--no-eval", action="store_true", help="skip the branch evaluation")
+    parser.add_argument(
+        "--launcher",
+        help='run each training phase through a launcher, e.g. "accelerate launch '
+        '--num_processes 8 --use_fsdp" or "torchrun --nproc_per_node 8" (default: in-process)',
+    )
     parser.add_argument("--version", help="the build's name (default: date-N)")
     parser.add_argument("--docs-cache", default=".cache/documents", help=argparse.SUPPRESS)
     parser.add_argument("--docs-mirror", help=argparse.SUPPRESS)  # offline demos and tests
@@ -81,6 +86,7 @@ def run(args: argparse.Namespace) -> int:
         min_gain=args.min_gain,
         evaluate=not args.no_eval,
         version=args.version,
+        launcher=args.launcher,
         docs_cache=Path(args.docs_cache),
         docs_mirror=Path(args.docs_mirror) if args.docs_mirror else None,
         seed=args.seed,

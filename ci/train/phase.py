@@ -1,0 +1,45 @@
+"""`python -m ci.train.phase`: one training phase as its own program, for launchers.
+
+`taxonbot build --launcher "accelerate launch --num_processes 8 --use_fsdp"` (or
+`"torchrun --nproc_per_node 8"`, or a multi-node `accelerate launch` line) runs each phase
+through this module in as many processes as the launcher starts; the same `train_phase` then
+shards the batches (and, with FSDP, the model) through accelerate. The phase's data and
+settings come from files the build wrote; the result is `OUT/final/train_result.json`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from ci.train import TrainError
+from ci.train.config import TrainConfig
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ci.train.phase", description=__doc__)
+    parser.add_argument("--model", required=True, help="the HF folder to start from")
+    parser.add_argument("--data", required=True, help="chat samples, one JSON object a line")
+    parser.add_argument("--config", required=True, help="TrainConfig fields as a JSON object")
+    parser.add_argument("--out", required=True, help="checkpoints and final/ go here")
+    parser.add_argument("--resume", action="store_true", help="continue from a checkpoint")
+    args = parser.parse_args(argv)
+    from ci.train.data import read_samples
+    from ci.train.loop import train_phase
+
+    try:
+        settings = json.loads(Path(args.config).read_text(encoding="utf-8"))
+        if not isinstance(settings, dict):
+            raise TrainError(f"{args.config}: training settings must be a JSON object")
+        config = TrainConfig(**settings)
+        train_phase(args.model, read_samples(args.data), config, args.out, resume=args.resume)
+    except (TrainError, OSError, ValueError, TypeError) as exc:
+        print(f"ci.train.phase: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,63 @@
+"""One phase through a launcher, in two processes for real: torchrun on the CPU (gloo), the way
+`taxonbot build --launcher` runs phases on several GPUs or nodes."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ci.train.phase import main
+
+pytestmark = pytest.mark.slow
+
+
+def phase_inputs(folder: Path) -> tuple[Path, Path]:
+    samples = [
+        {
+            "messages": [
+                {"role": "user", "content": f"What is {i} plus {i}?"},
+                {"role": "assistant", "content": f"{i} plus {i} is {2 * i}."},
+            ]
+        }
+        for i in range(24)
+    ]
+    data, config = folder / "data.jsonl", folder / "config.json"
+    data.write_text("".join(json.dumps(s) + "\n" for s in samples), "utf-8")
+    settings = {"max_steps": 3, "max_len": 64, "grad_accum": 2, "learning_rate": 1e-3}
+    config.write_text(json.dumps(settings), "utf-8")
+    return data, config
+
+
+def test_two_processes_train_one_phase_through_torchrun(tiny_model: Path, tmp_path: Path) -> None:
+    torchrun = shutil.which("torchrun", path=str(Path(sys.executable).parent))
+    assert torchrun, "torch ships torchrun next to the interpreter"
+    data, config = phase_inputs(tmp_path)
+    argv = ["--model", str(tiny_model), "--data", str(data), "--config", str(config)]
+    done = subprocess.run(
+        [torchrun, "--nproc_per_node", "2", "-m", "ci.train.phase", *argv, "--out", "out"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads((tmp_path / "out" / "final" / "train_result.json").read_text("utf-8"))
+    assert result["steps"] == 3 and len(result["losses"]) == 3
+    assert (tmp_path / "out" / "final" / "model.safetensors").is_file()
+
+
+def test_bad_settings_are_a_clear_error(
+    tiny_model: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data, config = phase_inputs(tmp_path)
+    config.write_text(json.dumps({"max_steps": 0, "nonsense": 1}), "utf-8")
+    argv = ["--model", str(tiny_model), "--data", str(data), "--config", str(config)]
+    assert main([*argv, "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("ci.train.phase: ") and "Traceback" not in err
