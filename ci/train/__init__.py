@@ -1,8 +1,12 @@
 """Training core of `taxonbot build`: chat data to token rows, mixing, packing, the phase loop.
 
-Modules: `data` (chat samples to token ids and labels), `packing` (bin-packed rows, padded
-baseline), `mixing` (phase 1 / phase 2 with replay), `loop` (`train_phase` on accelerate),
-`checkpoint` (atomic, resumable), `tiny` (a tiny random Llama for tests).
+- `data`: chat samples (train.jsonl) to token ids, labels only on assistant turns
+- `packing`: samples bin-packed into rows with restarting position_ids; the padded baseline
+- `mixing`: phase 1 = knowledge, phase 2 = skills + replay of knowledge and previous build
+- `config`: `TrainConfig` and `TrainResult`
+- `loop`: `train_phase`, on accelerate (one process, or torchrun / accelerate launch, FSDP)
+- `order`, `rows`, `checkpoint`, `progress`, `quiet`: its parts
+- `tiny`: a tiny random Llama with an offline-trained tokenizer, for tests
 """
 
 

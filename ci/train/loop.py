@@ -14,13 +14,12 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import logging
 import math
 import os
 import shutil
 import time
 from array import array
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +30,7 @@ from ci.train.data import encode_samples
 from ci.train.order import DataOrder
 from ci.train.packing import PackedRow, pack
 from ci.train.progress import Progress, ProgressDisplay, Silent, StepReport
+from ci.train.quiet import quiet_accelerate, quiet_transformers
 from ci.train.rows import RowTensors, collate
 
 RESULT = "train_result.json"
@@ -41,38 +41,16 @@ def fingerprint(config: TrainConfig, rows: Sequence[PackedRow], processes: int, 
     digest = hashlib.sha256()
     head = {"config": config.fingerprinted(), "processes": processes}
     head["base_config"] = (base / "config.json").read_text(encoding="utf-8")
-    head["base_weights"] = sorted((p.name, p.stat().st_size) for p in base.glob("*.safetensors"))
+    # Size and modification time stand for the weights' content without reading gigabytes:
+    # a retrained phase 1 rewrites its final folder, which makes phase 2's checkpoints stale.
+    head["base_weights"] = sorted(
+        (p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in base.glob("*.safetensors")
+    )
     digest.update(json.dumps(head, sort_keys=True, default=str).encode())
     for row in rows:
         digest.update(array("q", row.input_ids).tobytes() + array("q", row.labels).tobytes())
         digest.update(array("q", row.position_ids).tobytes())
     return digest.hexdigest()
-
-
-@contextlib.contextmanager
-def quiet_transformers() -> Iterator[None]:
-    """transformers' tqdm bars would break our one-line display; put them back afterwards."""
-    from transformers.utils import logging
-
-    was = logging.is_progress_bar_enabled()
-    logging.disable_progress_bar()
-    try:
-        yield
-    finally:
-        if was:
-            logging.enable_progress_bar()
-
-
-@contextlib.contextmanager
-def quiet_accelerate() -> Iterator[None]:
-    """save_state warns that it dropped lm_head.weight, tied to the embeddings: as it should."""
-    logger = logging.getLogger("accelerate.utils.other")
-    was = logger.level
-    logger.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        logger.setLevel(was)
 
 
 def load_tokenizer(model_dir: Path) -> Any:
@@ -98,11 +76,24 @@ class PhaseRun:
         from accelerate import Accelerator
 
         self.model_dir, self.config, self.out_dir = model_dir, config, out_dir
+        import torch
+
         # The schedule counts optimizer steps, so it must step once per optimizer step,
-        # not once per process as accelerate does by default.
+        # not once per process as accelerate does by default. Without a GPU, accelerate
+        # joins the processes of torchrun only when told cpu=True (accelerate 1.15
+        # `PartialState._prepare_backend`); otherwise each would train alone on all the data.
         self.accelerator = Accelerator(
-            mixed_precision=config.mixed_precision, step_scheduler_with_optimizer=False
+            mixed_precision=config.mixed_precision,
+            step_scheduler_with_optimizer=False,
+            cpu=not torch.accelerator.is_available(),
         )
+        launched = os.environ.get("WORLD_SIZE", "1")
+        if launched.isdigit() and int(launched) != self.processes:
+            raise TrainError(
+                f"the launcher started {launched} processes but accelerate joined "
+                f"{self.processes}; launch with `accelerate launch` or `torchrun` on a machine "
+                "where all of them see the same kind of device"
+            )
         self.store = CheckpointStore(out_dir / "checkpoints", config.keep_checkpoints)
         self.show: Progress = progress or (ProgressDisplay() if self.main else Silent())
         self.history: dict[str, Any] = {
@@ -165,11 +156,16 @@ class PhaseRun:
                 self.show.note(f"checkpoint {folder} is unusable: {problem}; trying an older one")
                 continue
             if state.get("fingerprint") != stamp:
-                raise TrainError(
-                    f"checkpoint {folder} was written by a run with other data, settings or "
-                    "base model; run again without resume to start over (this deletes "
-                    f"{self.store.root})"
+                # Not this run's state (new data, settings or base): going on from it would
+                # be neither this run nor that one, so the only exact resume is from zero.
+                self.show.note(
+                    f"checkpoint {folder} is from another run (its data, settings or base "
+                    "model differ); starting over"
                 )
+                if self.main:
+                    self.store.clear_all()
+                self.accelerator.wait_for_everyone()
+                return 0
             try:
                 self.accelerator.load_state(str(folder))
             except Exception as error:  # any failure to load means this checkpoint is damaged
@@ -365,7 +361,13 @@ def train_phase(
         tokens_per_s=rate,
         step_seconds=run.history["step_seconds"][first:],
         resumed_from=first if first else None,
-        data={**encoded.record(), "rows": len(rows), "row_fill": round(fill, 4)},
+        data={
+            **encoded.record(),
+            "rows": len(rows),
+            "row_fill": round(fill, 4),
+            "processes": run.processes,
+            "rows_per_step": order.rows_per_step,
+        },
         fingerprint=stamp,
         wall_s=time.monotonic() - started,
     )

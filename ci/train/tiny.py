@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
+
+from ci.train.quiet import quiet_transformers
 
 ENDOFTEXT, IM_START, IM_END = "<|endoftext|>", "<|im_start|>", "<|im_end|>"
 SPECIAL_TOKENS = [ENDOFTEXT, IM_START, IM_END]
@@ -44,7 +46,7 @@ def _texts(files: Iterable[Path]) -> Iterator[str]:
         yield path.read_text(encoding="utf-8", errors="replace")
 
 
-def train_tokenizer(files: list[Path], vocab_size: int = 768):  # type: ignore[no-untyped-def]
+def train_tokenizer(files: list[Path], vocab_size: int = 768) -> Any:
     """A byte-level BPE `PreTrainedTokenizerFast` with ChatML specials and template."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
     from transformers import PreTrainedTokenizerFast
@@ -111,10 +113,12 @@ def make_tiny_model(
         torch.manual_seed(seed)
         model = LlamaForCausalLM(config)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    tmp = out.with_name(f".tmp-{out.name}-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
     try:
-        model.save_pretrained(tmp)
-        tokenizer.save_pretrained(tmp)
+        with quiet_transformers():
+            model.save_pretrained(tmp)
+            tokenizer.save_pretrained(tmp)
         if out.exists():
             shutil.rmtree(out)
         os.replace(tmp, out)
