@@ -253,6 +253,25 @@ def test_a_truncated_file_and_then_nothing_usable_start_from_zero(
     assert_same_weights(weights(tmp_path), reference[1])
 
 
+def test_a_checkpoint_that_fails_to_load_halfway_leaves_no_trace(
+    tiny_model: Path,
+    samples: list[dict[str, Any]],
+    tmp_path: Path,
+    reference: tuple[TrainResult, dict[str, Any]],
+) -> None:
+    """The weights load, then the optimizer state does not: the run starts over from the base,
+    not from a model that holds step 2's weights with fresh optimizer moments."""
+    with pytest.raises(KeyboardInterrupt):
+        train_phase(tiny_model, samples, CONFIG, tmp_path, progress=Recorder(crash_at=3))
+    optimizer = tmp_path / "checkpoints" / "step-000002" / "optimizer.bin"
+    optimizer.write_bytes(b"\0" * optimizer.stat().st_size)  # right size, wrong bytes
+    seen = Recorder()
+    result = train_phase(tiny_model, samples, CONFIG, tmp_path, resume=True, progress=seen)
+    assert result.resumed_from is None
+    assert any("step-000002 does not load" in note for note in seen.notes)
+    assert_same_weights(weights(tmp_path), reference[1])
+
+
 def test_a_checkpoint_of_other_data_is_not_resumed(
     tiny_model: Path, samples: list[dict[str, Any]], tmp_path: Path
 ) -> None:
