@@ -49,6 +49,7 @@ def test_two_processes_train_one_phase_through_torchrun(tiny_model: Path, tmp_pa
     assert done.returncode == 0, done.stderr[-2000:]
     result = json.loads((tmp_path / "out" / "final" / "train_result.json").read_text("utf-8"))
     assert result["steps"] == 3 and len(result["losses"]) == 3
+    assert result["data"]["processes"] == 2, "the two processes joined one run"
     assert (tmp_path / "out" / "final" / "model.safetensors").is_file()
 
 
