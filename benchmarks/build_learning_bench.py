@@ -46,6 +46,13 @@ def run(argv: list[str] | None = None) -> int:
     parser.add_argument("--epochs", type=float, default=3.0)
     parser.add_argument("--lr", type=float, default=1e-4)
     parser.add_argument("--keep", help="keep the work here instead of a temp folder")
+    parser.add_argument(
+        "--drop-block",
+        action="append",
+        default=[],
+        help="build with our pipelines minus this block (e.g. faithfulness: the 135M teacher "
+        "judges every knowledge pair unfaithful); said in the output",
+    )
     args = parser.parse_args(argv)
     work = Path(args.keep or tempfile.mkdtemp(prefix="taxonbot-learning-"))
     mirror, repo = work / "mirror", work / "repo"
@@ -57,6 +64,18 @@ def run(argv: list[str] | None = None) -> int:
             shutil.copytree(ROOT / "taxonomy" / leaf, repo / "taxonomy" / leaf)
         git(repo, "add", "-A")
         git(repo, "commit", "-q", "-m", "Merge pull request #1 from bench/leaves")
+    extra: list[str] = []
+    if args.drop_block:
+        import yaml
+
+        folder = work / "pipelines"
+        folder.mkdir(exist_ok=True)
+        for source in (ROOT / "ci" / "pipelines").glob("*.yaml"):
+            body = yaml.safe_load(source.read_text("utf-8"))
+            body["blocks"] = [b for b in body["blocks"] if b["name"] not in args.drop_block]
+            (folder / source.name).write_text(yaml.safe_dump(body, sort_keys=False), "utf-8")
+        extra = ["--pipelines", str(folder)]
+        print(f"pipelines without: {', '.join(args.drop_block)}")
     started = time.monotonic()
     code = main(
         [
@@ -64,6 +83,7 @@ def run(argv: list[str] | None = None) -> int:
             "--pairs", str(args.pairs), "--epochs", str(args.epochs), "--lr", str(args.lr),
             "--max-len", "512", "--grad-accum", "4", "--docs-mirror", str(mirror),
             "--docs-cache", str(work / "docs"), "--version", f"bench-{int(time.time())}",
+            *extra,
         ]
     )  # fmt: skip
     wall = time.monotonic() - started

@@ -233,7 +233,7 @@ def generate_data(
         "leaves": [d.record() for d in found],
         **counts,
         "kept": sum(len(d.samples) for d in found),
-        "settings": asdict(options.gen),
+        "settings": {**asdict(options.gen), "pipelines": _pipelines_name(options.gen)},
     }
     return {"leaves": found, "record": record, "teacher": described}
 
@@ -427,6 +427,10 @@ def credit(repo: Path, previous: Previous | None, commit: str) -> list[dict[str,
     except ContributionError as exc:
         raise BuildError(f"could not list the contributions to credit: {exc}") from exc
     return [c.to_json() for c in found if c.changes_taxonomy]
+
+
+def _pipelines_name(gen: GenerationSettings) -> str:
+    return "ci/pipelines" if gen.pipelines is None else f"custom: {gen.pipelines.name}"
 
 
 def next_version(out: Path) -> str:

@@ -24,10 +24,9 @@ from typing import Any
 from ci.runtime import BackendError, ModelBackend
 from ci.sdg.blocks import RunContext
 from ci.sdg.leafjob import DocumentSource, LeafError, leaf_job
-from ci.sdg.pipeline import Budget, LeafRun, run_leaf
+from ci.sdg.pipeline import PIPELINES_DIR, Budget, LeafRun, PipelineError, load_pipeline, run_leaf
 from ci.sdg.progress import ProgressReporter
 from ci.sdg.prompts import templates_hash
-from ci.sdg.session import pipeline_for
 from ci.sdg.store import LeafStore
 
 TAXONOMY = "taxonomy"
@@ -44,6 +43,7 @@ class GenerationSettings:
     seed: int = 0
     max_new_tokens: int = 256
     round_size: int = 16
+    pipelines: Path | None = None  # a folder of pipeline YAMLs instead of ci/pipelines
 
 
 @dataclass
@@ -126,7 +126,7 @@ def cache_key(blob: str, pipeline_sha: str, model: dict[str, str], gen: Generati
         "pipeline": pipeline_sha,
         "templates": templates_hash(),
         "teacher": {k: v for k, v in sorted(model.items()) if k != "n_ctx"},
-        "settings": [gen.pairs, gen.seed, gen.max_new_tokens],
+        "settings": [gen.pairs, gen.seed, gen.max_new_tokens],  # pipeline: its own hash
     }
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
@@ -173,7 +173,11 @@ def _one_leaf(
         progress.skip_leaf(str(exc))
         failed.reason = str(exc).replace(str(tree) + "/", "")
         return failed
-    pipeline = pipeline_for(job)
+    try:
+        pipeline = load_pipeline(job.kind, gen.pipelines or PIPELINES_DIR)
+    except PipelineError as exc:
+        failed.reason = str(exc)
+        return failed
     key = cache_key(blob, pipeline.sha256, model, gen)
     header = {"leaf": leaf, "blob": blob, "key": key}
     store = LeafStore.open(cache_dir / f"{key[:40]}.jsonl", header)

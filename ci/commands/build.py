@@ -23,6 +23,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--pairs", type=int, default=50, help="candidate pairs per leaf")
     parser.add_argument("--max-new-tokens", type=int, default=256, help="cap per generation")
     parser.add_argument("--seed", type=int, default=0, help="SDG, mixing and training seed")
+    parser.add_argument("--pipelines", help="a folder of SDG pipeline YAMLs (default: ours)")
     parser.add_argument("--train-config", help="JSON file of training settings (TrainConfig)")
     parser.add_argument("--epochs", type=float, help="passes over each phase's data")
     parser.add_argument("--max-steps", type=int, help="optimizer steps per phase")
@@ -77,7 +78,12 @@ def run(args: argparse.Namespace) -> int:
         teacher_model=args.teacher_model,
         concurrency=args.concurrency,
         threads=args.threads,
-        gen=GenerationSettings(args.pairs, args.seed, args.max_new_tokens),
+        gen=GenerationSettings(
+            args.pairs,
+            args.seed,
+            args.max_new_tokens,
+            pipelines=Path(args.pipelines) if args.pipelines else None,
+        ),
         train=train,
         replay_knowledge=args.replay_knowledge,
         replay_previous=args.replay_previous,
