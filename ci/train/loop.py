@@ -134,7 +134,8 @@ class PhaseRun:
         groups = [{"params": decay, "weight_decay": self.config.weight_decay}]
         groups += [{"params": rest, "weight_decay": 0.0}] if rest else []
         optimizer = torch.optim.AdamW(groups, lr=self.config.learning_rate)
-        warmup = math.ceil(self.config.warmup_ratio * total_steps)
+        # Floor: a short phase (fewer steps than 1/warmup_ratio) gets no warm-up step at lr 0.
+        warmup = math.floor(self.config.warmup_ratio * total_steps)
         scheduler = get_cosine_schedule_with_warmup(optimizer, warmup, total_steps)
         prepared = self.accelerator.prepare(model, optimizer, scheduler)
         self.model, self.optimizer, self.scheduler = prepared

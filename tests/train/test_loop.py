@@ -109,7 +109,7 @@ def test_the_schedule_warms_up_then_follows_a_cosine_to_the_end(
     reference: tuple[TrainResult, dict[str, Any]],
 ) -> None:
     rates = reference[0].learning_rates
-    peak, warmup, total = CONFIG.learning_rate, math.ceil(0.2 * 6), 6
+    peak, warmup, total = CONFIG.learning_rate, math.floor(0.2 * 6), 6
     assert rates[:warmup] == [peak * s / warmup for s in range(warmup)]  # linear from 0
     assert rates[warmup] == pytest.approx(peak)
     cosine = [
