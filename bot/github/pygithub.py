@@ -53,6 +53,9 @@ class _Unanswered(Exception):
     """A write may or may not have happened: 5xx or the connection dropped."""
 
 
+Unanswered = _Unanswered  # the release adapter shares the retry rules (bot/github/releases.py)
+
+
 class PyGithubAdapter:
     def __init__(
         self,
@@ -242,45 +245,72 @@ class PyGithubAdapter:
 
     # ---- one request, with the retry policy --------------------------------------------
     def _send(self, write: bool, what: str, request: Callable[[], T], *, repeat: bool = True) -> T:
-        failure: Exception | None = None
-        for attempt in range(1, self.attempts + 1):
-            if write:
-                self.api_calls.writes += 1
-            else:
-                self.api_calls.reads += 1
-            wait: float | None = None
-            try:
-                return request()
-            except GithubException as exc:
-                wait = rate_limit_wait(exc.status, exc.headers or {}, exc.data, self._clock())
-                if wait is None and exc.status < 500:
-                    raise GitHubError(_refusal(what, exc)) from exc
-                failure = exc
-            except requests.RequestException as exc:  # refused, reset, timed out
-                failure = exc
-            if wait is None and not repeat:
-                raise _Unanswered(what) from failure
-            if attempt == self.attempts:
-                break
-            if wait is not None:  # refused unprocessed: safe to send again, even a POST
-                self._wait_out(wait, what)
-            else:
-                self._sleep(self._backoff(attempt))
-        raise GitHubError(_gave_up(what, self.attempts, failure)) from failure
-
-    def _wait_out(self, wait: float, what: str) -> None:
-        if wait > self.retry_cap_s:
-            raise RateLimitWaitTooLong(
-                f"GitHub's rate limit asks us to wait {wait:.0f}s before {what}, more than the "
-                f"{self.retry_cap_s:.0f}s we allow; re-run the comment workflow later"
-            )
-        self._sleep(wait)
+        policy = Retry(self.attempts, self.retry_cap_s, self._sleep, self._clock, self.api_calls)
+        return send_with_retry(policy, write, what, request, repeat=repeat)
 
     def _backoff(self, attempt: int) -> float:
         return float(min(2 ** (attempt - 1), self.retry_cap_s))
 
     def _repo(self, repo: str) -> Repository:
         return self._gh.get_repo(repo)  # lazy: no request
+
+
+@dataclass(frozen=True)
+class Retry:
+    """How one adapter retries (the comment bot's and the release cut's share the rules)."""
+
+    attempts: int
+    cap_s: float
+    sleep: Callable[[float], None]
+    clock: Callable[[], float]
+    calls: ApiCalls
+    later: str = "re-run the comment workflow later"  # when GitHub asks for a longer wait
+
+
+def send_with_retry(
+    policy: Retry,
+    write: bool,
+    what: str,
+    request: Callable[[], T],
+    *,
+    repeat: bool = True,
+    refusal: Callable[[str, GithubException], str] | None = None,
+    gave_up: Callable[[str, int, BaseException | None], str] | None = None,
+) -> T:
+    """One request under the retry rules. 4xx (but rate limits) is a refusal at once; a rate
+    limit is waited out up to the cap (refused unprocessed: safe to send again, even a POST);
+    5xx and dropped connections back off and retry, except with repeat=False, where a write may
+    have happened and `_Unanswered` lets the caller look before sending again."""
+    failure: Exception | None = None
+    for attempt in range(1, policy.attempts + 1):
+        if write:
+            policy.calls.writes += 1
+        else:
+            policy.calls.reads += 1
+        wait: float | None = None
+        try:
+            return request()
+        except GithubException as exc:
+            wait = rate_limit_wait(exc.status, exc.headers or {}, exc.data, policy.clock())
+            if wait is None and exc.status < 500:
+                raise GitHubError((refusal or _refusal)(what, exc)) from exc
+            failure = exc
+        except requests.RequestException as exc:  # refused, reset, timed out
+            failure = exc
+        if wait is None and not repeat:
+            raise _Unanswered(what) from failure
+        if attempt == policy.attempts:
+            break
+        if wait is not None:
+            if wait > policy.cap_s:
+                raise RateLimitWaitTooLong(
+                    f"GitHub's rate limit asks us to wait {wait:.0f}s before {what}, more than "
+                    f"the {policy.cap_s:.0f}s we allow; {policy.later}"
+                )
+            policy.sleep(wait)
+        else:
+            policy.sleep(float(min(2 ** (attempt - 1), policy.cap_s)))
+    raise GitHubError((gave_up or _gave_up)(what, policy.attempts, failure)) from failure
 
 
 def rate_limit_wait(status: int, headers: dict[str, Any], data: Any, now: float) -> float | None:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from types import TracebackType
 from typing import Any, Protocol, TypeVar
 
-from bot.github.port import Call, GitHubError, RateLimitWaitTooLong
+from bot.github.port import Call, GitHubError
 
 T = TypeVar("T")
 RELEASE_WRITES = frozenset(
@@ -367,45 +367,18 @@ class PyGithubReleases:
 
     # ---- one request, with the retry policy --------------------------------------------
     def _send(self, write: bool, what: str, request: Callable[[], T], *, repeat: bool = True) -> T:
-        import requests
-        from github import GithubException
+        from bot.github import pygithub
 
-        from bot.github.pygithub import rate_limit_wait
-
-        failure: Exception | None = None
-        for attempt in range(1, self.attempts + 1):
-            if write:
-                self.api_calls.writes += 1
-            else:
-                self.api_calls.reads += 1
-            wait: float | None = None
-            try:
-                return request()
-            except GithubException as exc:
-                wait = rate_limit_wait(exc.status, exc.headers or {}, exc.data, self._clock())
-                if wait is None and exc.status < 500:
-                    raise GitHubError(_refusal(what, exc)) from exc
-                failure = exc
-            except requests.RequestException as exc:  # refused, reset, timed out
-                failure = exc
-            if wait is None and not repeat:
-                raise _Unanswered(what) from failure
-            if attempt == self.attempts:
-                break
-            if wait is not None:
-                if wait > self.retry_cap_s:
-                    raise RateLimitWaitTooLong(
-                        f"GitHub's rate limit asks us to wait {wait:.0f}s before {what}, more "
-                        f"than the {self.retry_cap_s:.0f}s we allow; run the release cut later"
-                    )
-                self._sleep(wait)
-            else:
-                self._sleep(self._backoff(attempt))
-        said = f"{getattr(failure, 'status', '')} {type(failure).__name__}".strip()
-        raise GitHubError(
-            f"GitHub did not answer {what} after {self.attempts} tries (last: {said}); "
-            "re-run the release cut later: it completes what is missing"
-        ) from failure
+        later = "run the release cut later"
+        policy = pygithub.Retry(
+            self.attempts, self.retry_cap_s, self._sleep, self._clock, self.api_calls, later
+        )
+        try:
+            return pygithub.send_with_retry(
+                policy, write, what, request, repeat=repeat, refusal=_refusal, gave_up=_gave_up
+            )
+        except pygithub.Unanswered as exc:
+            raise _Unanswered(what) from exc.__cause__
 
     def _backoff(self, attempt: int) -> float:
         return float(min(2 ** (attempt - 1), self.retry_cap_s))
@@ -434,6 +407,14 @@ class PyGithubReleases:
 def _release(found: Any) -> Release:
     return Release(
         found.id, found.tag_name, found.name or "", found.body or "", found.draft, found.upload_url
+    )
+
+
+def _gave_up(what: str, attempts: int, failure: BaseException | None) -> str:
+    said = f"{getattr(failure, 'status', '')} {type(failure).__name__}".strip()
+    return (
+        f"GitHub did not answer {what} after {attempts} tries (last: {said}); "
+        "re-run the release cut later: it completes what is missing"
     )
 
 
