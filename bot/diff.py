@@ -193,7 +193,7 @@ def compare(ref: str, repo_dir: str = ".") -> Comparison:
         raise DiffError(f"no such folder: {repo_dir}; run taxonbot in a clone of the taxonomy.")
     git = _git(repo_dir)
     symmetric = f"{ref}^{{commit}}...HEAD"  # prints HEAD, REF, then ^<merge base> lines
-    status, out, err = _run(git, "rev-parse", *REV_PARSE_OPTIONS, symmetric)
+    status, out, err = run_git(git, "rev-parse", *REV_PARSE_OPTIONS, symmetric)
     if status != 0:
         raise _diagnose(git, ref, repo_dir, err)
     lines = out.decode("utf-8", "surrogateescape").rstrip("\n").split("\n")
@@ -203,7 +203,7 @@ def compare(ref: str, repo_dir: str = ".") -> Comparison:
         why = FETCH_HINT if shallow == "true" else "pass the branch this one was made from"
         raise DiffError(f"`{ref}` and HEAD have no merge base (no shared history): {why}.")
     # Criss-cross histories have several merge bases; the first is the one `git merge-base` picks.
-    status, raw, err = _run(git, "diff", *DIFF_OPTIONS, merge_bases[0], "--", *PATHSPECS)
+    status, raw, err = run_git(git, "diff", *DIFF_OPTIONS, merge_bases[0], "--", *PATHSPECS)
     if status != 0:
         raise DiffError(f"git diff failed ({_last_line(err)}); see `git status`.")
     files = tuple(parse_raw_diff(raw))
@@ -255,7 +255,10 @@ def _git(repo_dir: str) -> Any:
     return git.Git(repo_dir)
 
 
-def _run(git: Any, command: str, *args: str) -> tuple[int, bytes, str]:
+def run_git(
+    git: Any, command: str, *args: str, timeout_s: int = GIT_TIMEOUT_S
+) -> tuple[int, bytes, str]:
+    """(status, stdout bytes, stderr text) of one git command through GitPython, bounded."""
     from git.exc import GitCommandNotFound
 
     try:
@@ -266,7 +269,7 @@ def _run(git: Any, command: str, *args: str) -> tuple[int, bytes, str]:
             stdout_as_string=False,
             strip_newline_in_stdout=False,
             # GitPython refuses a timeout on Windows; there git runs unbounded.
-            kill_after_timeout=None if os.name == "nt" else GIT_TIMEOUT_S,
+            kill_after_timeout=None if os.name == "nt" else timeout_s,
         )
     except GitCommandNotFound as exc:
         raise DiffError(f"cannot run git ({exc}); install git and put it on PATH.") from exc
@@ -284,7 +287,7 @@ def _diagnose(git: Any, ref: str, repo_dir: str, stderr: str) -> DiffError:
         )
     if not any(m in stderr for m in ("unknown revision", "bad revision", "ambiguous argument")):
         return DiffError(f"git could not compare with `{ref}` ({_last_line(stderr)}).")
-    status, out, _ = _run(
+    status, out, _ = run_git(
         git, "rev-parse", "--is-shallow-repository", "--verify", "--quiet", "HEAD^{commit}"
     )
     if status != 0 and out.strip() in (b"true", b"false"):  # HEAD did not verify

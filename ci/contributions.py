@@ -26,7 +26,16 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from bot.diff import DIFF_OPTIONS, STATUSES, Comparison, FileChange, LeafChange, leaves_of
+from bot.diff import (
+    DIFF_OPTIONS,
+    STATUSES,
+    Comparison,
+    DiffError,
+    FileChange,
+    LeafChange,
+    leaves_of,
+    run_git,
+)
 from bot.leaf import ATTRIBUTION_NAME, QNA_NAME
 
 GIT_TIMEOUT_S = 300
@@ -315,21 +324,11 @@ def _run(git: Any, command: str, *args: str) -> bytes:
 
 
 def execute(git: Any, command: str, *args: str) -> tuple[int, bytes, str]:
-    from git.exc import GitCommandNotFound
-
+    """bot.diff's git runner, with this module's longer timeout and error type."""
     try:
-        status, out, err = getattr(git, command.replace("-", "_"))(
-            *args,
-            with_extended_output=True,
-            with_exceptions=False,
-            stdout_as_string=False,
-            strip_newline_in_stdout=False,
-            kill_after_timeout=None if os.name == "nt" else GIT_TIMEOUT_S,
-        )
-    except GitCommandNotFound as exc:
-        raise ContributionError(f"cannot run git ({exc}); install git, put it on PATH.") from exc
-    text = err.decode("utf-8", "replace") if isinstance(err, bytes) else str(err)
-    return int(status), out, text
+        return run_git(git, command, *args, timeout_s=GIT_TIMEOUT_S)
+    except DiffError as exc:
+        raise ContributionError(str(exc)) from exc
 
 
 def _last_line(text: str) -> str:
