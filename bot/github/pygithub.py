@@ -72,15 +72,8 @@ class PyGithubAdapter:
         seconds_between_writes: float | None = 1.0,
     ) -> None:
         # lazy: get_repo/get_issue build URLs without a request; each call below is one request.
-        self._gh = Github(
-            auth=Auth.Token(token),
-            base_url=base_url,
-            retry=None,
-            lazy=True,
-            per_page=PER_PAGE,
-            timeout=timeout_s,
-            seconds_between_requests=seconds_between_requests,
-            seconds_between_writes=seconds_between_writes,
+        self._gh = client(
+            token, base_url, timeout_s, seconds_between_requests, seconds_between_writes
         )
         self.retry_cap_s, self.attempts = retry_cap_s, attempts
         self._sleep, self._clock, self._login = sleep or time.sleep, clock, login
@@ -253,6 +246,27 @@ class PyGithubAdapter:
 
     def _repo(self, repo: str) -> Repository:
         return self._gh.get_repo(repo)  # lazy: no request
+
+
+def client(
+    token: str,
+    base_url: str,
+    timeout_s: int,
+    seconds_between_requests: float | None,
+    seconds_between_writes: float | None,
+) -> Github:
+    """PyGithub as both adapters use it: lazy objects, and no retries of its own (a retried
+    POST would duplicate a comment or an asset; `send_with_retry` decides instead)."""
+    return Github(
+        auth=Auth.Token(token),
+        base_url=base_url,
+        retry=None,
+        lazy=True,
+        per_page=PER_PAGE,
+        timeout=timeout_s,
+        seconds_between_requests=seconds_between_requests,
+        seconds_between_writes=seconds_between_writes,
+    )
 
 
 @dataclass(frozen=True)

@@ -219,19 +219,10 @@ class PyGithubReleases:
         seconds_between_requests: float | None = 0.25,
         seconds_between_writes: float | None = 1.0,
     ) -> None:
-        from github import Auth, Github  # lazy: only `release cut` needs this adapter
+        from bot.github.pygithub import PER_PAGE, ApiCalls, client  # lazy: `release cut` only
 
-        from bot.github.pygithub import PER_PAGE, ApiCalls
-
-        self._gh = Github(
-            auth=Auth.Token(token),
-            base_url=base_url,
-            retry=None,  # a retried POST of an upload would make a second asset: we decide
-            lazy=True,
-            per_page=PER_PAGE,
-            timeout=timeout_s,
-            seconds_between_requests=seconds_between_requests,
-            seconds_between_writes=seconds_between_writes,
+        self._gh = client(
+            token, base_url, timeout_s, seconds_between_requests, seconds_between_writes
         )
         self.retry_cap_s, self.attempts = retry_cap_s, attempts
         self._sleep = sleep or time.sleep  # looked up now: a test's monkeypatch applies
