@@ -588,6 +588,37 @@ ROUTES: list[tuple[str, str, Callable[..., Answer]]] = [
 ]
 
 
+PROXY_VARIABLES = (
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "ALL_PROXY",
+    "http_proxy",
+    "https_proxy",
+    "all_proxy",
+)
+
+
+def no_proxies(monkeypatch: Any) -> None:
+    """requests would send loopback traffic to a configured proxy."""
+    for name in PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+
+
+@contextmanager
+def serve_as_actions(monkeypatch: Any, repository: str | None = None) -> Iterator[FakeGitHub]:
+    """A fresh fake, and the environment an Actions job gives taxonbot: GITHUB_TOKEN,
+    GITHUB_API_URL (and GITHUB_REPOSITORY), no proxies, no pacing sleeps."""
+    no_proxies(monkeypatch)
+    with serve() as server:
+        monkeypatch.setenv("GITHUB_TOKEN", APP_TOKEN)
+        monkeypatch.setenv("GITHUB_API_URL", server.url)
+        if repository:
+            monkeypatch.setenv("GITHUB_REPOSITORY", repository)
+        # The adapter paces writes like GitHub asks; the fake needs no pacing.
+        monkeypatch.setattr("bot.github.pygithub.time.sleep", lambda s: None)
+        yield server
+
+
 @contextmanager
 def serve(token_logins: dict[str, str] | None = None) -> Iterator[FakeGitHub]:
     """Run a fresh fake in a thread for the length of a `with` block."""

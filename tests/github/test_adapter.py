@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_github import APP_TOKEN, OLD_APP_TOKEN, USER_TOKEN, FakeGitHub, serve
+from fake_github import APP_TOKEN, OLD_APP_TOKEN, USER_TOKEN, FakeGitHub, no_proxies, serve
 
 from bot.comment.plan import (
     Action,
@@ -36,15 +36,7 @@ MARKED = "<!-- taxonbot:comment -->\nold words"
 
 @pytest.fixture
 def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGitHub]:
-    for name in (
-        "HTTP_PROXY",
-        "HTTPS_PROXY",
-        "ALL_PROXY",
-        "http_proxy",
-        "https_proxy",
-        "all_proxy",
-    ):
-        monkeypatch.delenv(name, raising=False)  # requests would send loopback to a proxy
+    no_proxies(monkeypatch)
     with serve() as server:
         server.add_pull(REPO, NUMBER, SHA, head_repo=FORK, labels=["help wanted"])
         yield server

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_github import APP_TOKEN, PAYLOADS, FakeGitHub, serve
+from fake_github import PAYLOADS, FakeGitHub, serve_as_actions
 
 from bot.cli import main
 from bot.comment.plan import Comment
@@ -33,14 +33,8 @@ EVENT = PAYLOADS / "issue_comment" / "created.payload.json"
 
 @pytest.fixture
 def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGitHub]:
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
-        monkeypatch.delenv(name, raising=False)
-    with serve() as server:
+    with serve_as_actions(monkeypatch, REPO) as server:
         server.add_pull(REPO, NUMBER, SHA, head_repo=FORK)
-        monkeypatch.setenv("GITHUB_TOKEN", APP_TOKEN)
-        monkeypatch.setenv("GITHUB_API_URL", server.url)
-        monkeypatch.setenv("GITHUB_REPOSITORY", REPO)
-        monkeypatch.setattr("bot.github.pygithub.time.sleep", lambda s: None)
         yield server
 
 

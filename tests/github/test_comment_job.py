@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_github import APP_TOKEN, FakeGitHub, serve
+from fake_github import FakeGitHub, serve_as_actions
 
 from bot.cli import main
 
@@ -25,15 +25,8 @@ DATA = Path(__file__).resolve().parents[1] / "comment" / "data"
 
 @pytest.fixture
 def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGitHub]:
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
-        monkeypatch.delenv(name, raising=False)
-    with serve() as server:
+    with serve_as_actions(monkeypatch, REPO) as server:
         server.add_pull(REPO, NUMBER, SHA, head_repo=FORK)
-        monkeypatch.setenv("GITHUB_TOKEN", APP_TOKEN)
-        monkeypatch.setenv("GITHUB_API_URL", server.url)
-        monkeypatch.setenv("GITHUB_REPOSITORY", REPO)
-        # The adapter paces writes like GitHub asks; the fake needs no pacing.
-        monkeypatch.setattr("bot.github.pygithub.time.sleep", lambda s: None)
         yield server
 
 

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fake_github import APP_TOKEN, FakeGitHub, serve
+from fake_github import FakeGitHub, serve_as_actions
 from test_command_job import MAINTAINER, command, event, say
 from test_comment_job import comment, result_file
 
@@ -27,13 +27,8 @@ EDIT = rf"/repos/{REPO}/issues/comments/\d+"
 
 @pytest.fixture
 def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGitHub]:
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
-        monkeypatch.delenv(name, raising=False)
-    with serve() as server:
+    with serve_as_actions(monkeypatch) as server:
         server.add_pull(REPO, NUMBER, SHA, head_repo=FORK)
-        monkeypatch.setenv("GITHUB_TOKEN", APP_TOKEN)
-        monkeypatch.setenv("GITHUB_API_URL", server.url)
-        monkeypatch.setattr("bot.github.pygithub.time.sleep", lambda s: None)
         yield server
 
 

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from fake_github import APP_TOKEN, FakeGitHub, serve
+from fake_github import APP_TOKEN, FakeGitHub, no_proxies, serve
 from github import Auth, Github
 
 from bot.comment.plan import RunInfo, desired_state, plan
@@ -26,15 +26,7 @@ COMMENTS = rf"/repos/{REPO}/issues/{NUMBER}/comments"
 
 @pytest.fixture
 def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGitHub]:
-    for name in (
-        "HTTP_PROXY",
-        "HTTPS_PROXY",
-        "ALL_PROXY",
-        "http_proxy",
-        "https_proxy",
-        "all_proxy",
-    ):
-        monkeypatch.delenv(name, raising=False)  # requests would send loopback to a proxy
+    no_proxies(monkeypatch)
     with serve() as server:
         server.add_pull(REPO, NUMBER, SHA, head_repo=FORK)
         yield server

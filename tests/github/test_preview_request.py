@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_github import APP_TOKEN, PAYLOADS, FakeGitHub, serve
+from fake_github import PAYLOADS, FakeGitHub, serve_as_actions
 
 from bot.cli import main
 from bot.comment.render import MARKER
@@ -26,14 +26,9 @@ BOT = "github-actions[bot]"
 
 @pytest.fixture
 def fake(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[FakeGitHub]:
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
-        monkeypatch.delenv(name, raising=False)
-    with serve() as server:
+    with serve_as_actions(monkeypatch) as server:
         server.add_pull(REPO, NUMBER, SHA)
-        monkeypatch.setenv("GITHUB_TOKEN", APP_TOKEN)
-        monkeypatch.setenv("GITHUB_API_URL", server.url)
         monkeypatch.setenv("GITHUB_OUTPUT", str(tmp_path / "github_output"))
-        monkeypatch.setattr("bot.github.pygithub.time.sleep", lambda s: None)
         yield server
 
 
