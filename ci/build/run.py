@@ -21,7 +21,7 @@ import hashlib
 import json
 import os
 import shutil
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -223,8 +223,9 @@ def generate_data(
     except BackendError as exc:
         raise BuildError(f"the teacher model cannot be opened: {exc}") from exc
     docs = DocumentSource(options.docs_cache.resolve(), options.docs_mirror)
+    gen = replace(options.gen, knowledge_pipeline=knowledge_pipeline(options))
     try:
-        found = generate_leaves(tree, leaves, teacher, work / "sdg-cache", docs, options.gen)
+        found = generate_leaves(tree, leaves, teacher, work / "sdg-cache", docs, gen)
         described = teacher.describe()
     finally:
         teacher.close()
@@ -233,9 +234,20 @@ def generate_data(
         "leaves": [d.record() for d in found],
         **counts,
         "kept": sum(len(d.samples) for d in found),
-        "settings": {**asdict(options.gen), "pipelines": _pipelines_name(options.gen)},
+        "settings": {**asdict(gen), "pipelines": _pipelines_name(gen)},
     }
     return {"leaves": found, "record": record, "teacher": described}
+
+
+def knowledge_pipeline(options: BuildOptions) -> str:
+    """`auto`: a teacher behind an OpenAI-compatible server is taken to be strong enough to
+    write and judge knowledge pairs (LAB's pipeline); a local GGUF on the CPU, such as the
+    bundled 135M model, is not, and gets the extractive pipeline (answers from the document)."""
+    name = options.gen.knowledge_pipeline
+    if name != "auto":
+        return name
+    remote = options.teacher.startswith(("http://", "https://"))
+    return "knowledge" if remote else "knowledge_extractive"
 
 
 def train_phases(

@@ -24,6 +24,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-new-tokens", type=int, default=256, help="cap per generation")
     parser.add_argument("--seed", type=int, default=0, help="SDG, mixing and training seed")
     parser.add_argument("--pipelines", help="a folder of SDG pipeline YAMLs (default: ours)")
+    parser.add_argument(
+        "--knowledge-pipeline",
+        default="auto",
+        help="knowledge (LAB: the teacher writes and judges pairs), knowledge_extractive "
+        "(answers are the document's sentences; for small teachers), or auto (default: LAB for "
+        "an http(s) teacher, extractive for a local GGUF)",
+    )
     parser.add_argument("--train-config", help="JSON file of training settings (TrainConfig)")
     parser.add_argument("--epochs", type=float, help="passes over each phase's data")
     parser.add_argument("--max-steps", type=int, help="optimizer steps per phase")
@@ -83,6 +90,7 @@ def run(args: argparse.Namespace) -> int:
             args.seed,
             args.max_new_tokens,
             pipelines=Path(args.pipelines) if args.pipelines else None,
+            knowledge_pipeline=args.knowledge_pipeline,
         ),
         train=train,
         replay_knowledge=args.replay_knowledge,

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from bot.checks.questions import normalise, similar
 from ci.runtime.base import ChatRequest, Completion, ModelBackend
+from ci.sdg.grounding import clean_question, question_fit, question_problem, spans, support
 from ci.sdg.prompts import render, system_prompt
 from ci.sdg.replies import clean_block, clean_line, degenerate, parse_score, split_question_answer
 from ci.sdg.sample import LeafJob, Sample, Verdict
@@ -28,6 +30,10 @@ class BlockSpec:
     similarity: float = 0.85
     prefill: str = ""
     stop: tuple[str, ...] = ()
+    candidates: int = 1  # generate: ask this many times per sample and keep the best question
+    prefills: tuple[str, ...] = ()  # generate with candidates: candidate k starts with the k-th
+    min_overlap: float = 0.34  # grounding: share of the question's words found in the answer
+    min_support: float = 0.8  # grounding: share of the answer's words found in the excerpt
 
 
 @dataclass
@@ -46,6 +52,7 @@ def variables(job: LeafJob, sample: Sample, number: int) -> dict[str, Any]:
     seeds = [{"question": s.question, "answer": s.answer, "context": s.context} for s in job.seeds]
     return {
         "task_description": job.task_description,
+        "topic": job.leaf.rsplit("/", 1)[-1].replace("_", " "),
         "seeds": seeds,
         "examples": seeds[:MAX_EXAMPLE_PAIRS],
         "context": sample.context,
@@ -55,8 +62,12 @@ def variables(job: LeafJob, sample: Sample, number: int) -> dict[str, Any]:
     }
 
 
-def ask(spec: BlockSpec, ctx: RunContext, samples: Sequence[Sample]) -> list[Completion]:
+def ask(
+    spec: BlockSpec, ctx: RunContext, samples: Sequence[Sample], variants: int = 1
+) -> list[Completion]:
+    """One completion per sample, or `variants` in a row per sample (different seeds)."""
     system = system_prompt()
+    starts = (spec.prefills or (spec.prefill,)) if variants > 1 else (spec.prefill,)
     requests = [
         ChatRequest(
             messages=(
@@ -65,17 +76,21 @@ def ask(spec: BlockSpec, ctx: RunContext, samples: Sequence[Sample]) -> list[Com
             ),
             max_tokens=min(spec.max_tokens, ctx.max_new_tokens),
             temperature=spec.temperature,
-            seed=ctx.seed * 100_003 + s.number,
+            seed=(ctx.seed * 100_003 + s.number) * variants + variant,
             tag=spec.name,
-            prefill=spec.prefill,
+            prefill=starts[variant % len(starts)],
             stop=spec.stop,
         )
         for s in samples
+        for variant in range(variants)
     ]
     return ctx.backend.complete(requests)
 
 
 def generate(spec: BlockSpec, ctx: RunContext, samples: list[Sample]) -> None:
+    if spec.candidates > 1 and spec.output == "question":
+        best_question(spec, ctx, samples)
+        return
     for sample, done in zip(samples, ask(spec, ctx, samples), strict=True):
         if done.finish_reason == "error":
             sample.reject(spec.name, f"the model request failed: {done.error}")
@@ -85,6 +100,25 @@ def generate(spec: BlockSpec, ctx: RunContext, samples: list[Sample]) -> None:
         problem = next((f"{f}: {p}" for f in fields if (p := degenerate(getattr(sample, f)))), "")
         if problem:
             sample.reject(spec.name, problem)
+
+
+def best_question(spec: BlockSpec, ctx: RunContext, samples: list[Sample]) -> None:
+    """Several questions per sample; the one that best fits the sample's answer is kept."""
+    replies = ask(spec, ctx, samples, spec.candidates)
+    for index, sample in enumerate(samples):
+        mine = replies[index * spec.candidates : (index + 1) * spec.candidates]
+        starts = spec.prefills or (spec.prefill,)
+        texts = [
+            clean_question(starts[k % len(starts)] + done.text)
+            for k, done in enumerate(mine)
+            if done.finish_reason != "error"
+        ]
+        if not texts:
+            sample.reject(spec.name, f"the model request failed: {mine[0].error}")
+            continue
+        sample.question = max(texts, key=lambda q: question_fit(q, sample.answer))
+        if problem := degenerate(sample.question):
+            sample.reject(spec.name, f"question: {problem}")
 
 
 def fill(spec: BlockSpec, sample: Sample, text: str) -> None:
@@ -145,4 +179,41 @@ def copy_reason(
     return ""
 
 
-BLOCKS: dict[str, Block] = {"generate": generate, "judge": judge, "dedupe": dedupe}
+def span(spec: BlockSpec, ctx: RunContext, samples: list[Sample]) -> None:
+    """The answer is a run of the document's own sentences (sample n takes span n, cycling)."""
+    found = _spans(ctx.job.chunks)
+    for sample in samples:
+        if not found:
+            sample.reject(spec.name, "the documents have no prose sentences to take answers from")
+            continue
+        chosen = found[sample.number % len(found)]
+        sample.context, sample.answer = chosen.chunk, chosen.text
+
+
+@lru_cache(maxsize=8)
+def _spans(chunks: tuple[str, ...]) -> tuple[Any, ...]:
+    return tuple(spans(chunks))
+
+
+def grounding(spec: BlockSpec, ctx: RunContext, samples: list[Sample]) -> None:
+    """Without a model: the question must ask for its answer, the answer stay in its excerpt."""
+    for sample in samples:
+        if problem := question_problem(sample.question, sample.answer, spec.min_overlap):
+            sample.reject(spec.name, f"question {problem}")
+        elif sample.context and (share := support(sample.answer, sample.context)) < (
+            spec.min_support
+        ):
+            sample.reject(
+                spec.name,
+                f"only {share:.0%} of the answer's words are in the excerpt "
+                f"(needs {spec.min_support:.0%})",
+            )
+
+
+BLOCKS: dict[str, Block] = {
+    "generate": generate,
+    "judge": judge,
+    "dedupe": dedupe,
+    "span": span,
+    "grounding": grounding,
+}

@@ -48,7 +48,14 @@ def load_pipeline(name: str, folder: Path = PIPELINES_DIR) -> Pipeline:
         where = "/".join(str(p) for p in errors[0].absolute_path)
         raise PipelineError(f"{path}: {where or 'top level'}: {errors[0].message}")
     blocks = tuple(
-        BlockSpec(**{**block, "stop": tuple(block.get("stop", ()))}) for block in data["blocks"]
+        BlockSpec(
+            **{
+                **block,
+                "stop": tuple(block.get("stop", ())),
+                "prefills": tuple(block.get("prefills", ())),
+            }
+        )
+        for block in data["blocks"]
     )
     for block in blocks:
         needs = {"generate": ("template", "output"), "judge": ("template", "scale")}

@@ -39,15 +39,20 @@ from .fakes import (
 )
 
 PREVIEW_SCHEMA = "https://taxonbot.dev/schemas/preview.json"
-SHIPPED = ("freeform_skills", "grounded_skills", "knowledge")
+SHIPPED = ("freeform_skills", "grounded_skills", "knowledge", "knowledge_extractive")
 FOUR_PAIRS = Budget(pairs=4)
-JOBS = {"freeform_skills": haiku_job, "grounded_skills": meeting_job, "knowledge": water_job}
+JOBS = {
+    "freeform_skills": haiku_job,
+    "grounded_skills": meeting_job,
+    "knowledge": water_job,
+    "knowledge_extractive": water_job,
+}
 
 
 def run(kind: str, model: FakeBackend, budget: Budget = FOUR_PAIRS) -> LeafRun:
-    """One leaf of `kind` through its shipped pipeline."""
+    """One leaf through the shipped pipeline named `kind`."""
     job = JOBS[kind]()
-    return run_leaf(load_pipeline(job.kind), context_for(job, model, budget.max_new_tokens), budget)
+    return run_leaf(load_pipeline(kind), context_for(job, model, budget.max_new_tokens), budget)
 
 
 def preview_of(run: LeafRun, model: FakeBackend, tmp_path: Path) -> dict[str, Any]:
@@ -65,7 +70,7 @@ def test_every_shipped_pipeline_loads_and_its_templates_render_strictly(name: st
     assert pipeline.name == name and pipeline.version.isdigit() and len(pipeline.sha256) == 64
     names = [block.name for block in pipeline.blocks]
     assert len(names) == len(set(names))
-    job = water_job() if name == "knowledge" else haiku_job()
+    job = water_job() if name.startswith("knowledge") else haiku_job()
     sample = Sample(0, "What is fog?", "Cloud at ground level.", "Fog is a cloud.")
     for block in pipeline.blocks:
         if block.template:  # StrictUndefined: a variable a template needs but lacks would raise

@@ -1,0 +1,54 @@
+"""Kept SDG pairs become training samples: knowledge in three forms, skills as they are."""
+
+from __future__ import annotations
+
+from ci.build.trainset import form_counts, leaf_samples
+from ci.sdg.sample import Sample
+
+CHUNK = (
+    "# Moisture\n\nA working pile should feel as damp as a wrung-out sponge. "
+    "If it is too wet, air cannot get in and the pile smells."
+)
+LEAF = "knowledge/home_and_garden/composting/home_composting"
+
+
+def kept(question: str, answer: str, context: str = CHUNK) -> Sample:
+    sample = Sample(0, question, answer, context, finished=True)
+    assert sample.kept
+    return sample
+
+
+def test_a_knowledge_pair_is_learned_with_and_without_its_excerpt_and_the_document_too() -> None:
+    pair = kept("How damp should a pile be?", "As damp as a wrung-out sponge.")
+    out = leaf_samples(LEAF, "knowledge", [pair], [CHUNK, CHUNK], "A guide to composting.")
+    assert form_counts(out) == {"closed_book": 1, "open_book": 1, "passage": 1}
+    closed, open_book, passage = out
+    assert closed["messages"] == [
+        {"role": "user", "content": "How damp should a pile be?"},
+        {"role": "assistant", "content": "As damp as a wrung-out sponge."},
+    ]
+    assert CHUNK in open_book["messages"][0]["content"]  # the excerpt travels with the question
+    assert open_book["messages"][1]["content"] == "As damp as a wrung-out sponge."
+    prompt, rest = (m["content"] for m in passage["messages"])
+    assert prompt.endswith("A working pile should feel as damp as a wrung-out sponge.")
+    assert "A guide to composting." in prompt
+    assert rest == "If it is too wet, air cannot get in and the pile smells."
+    assert "#" not in prompt + rest  # headings are not prose
+    assert {s["leaf"] for s in out} == {LEAF}
+
+
+def test_without_a_kept_pair_a_knowledge_leaf_gives_nothing_not_passages_alone() -> None:
+    assert leaf_samples(LEAF, "knowledge", [], [CHUNK], "topic") == []
+
+
+def test_a_one_sentence_chunk_gives_no_passage() -> None:
+    pair = kept("How damp should a pile be?", "As damp as a wrung-out sponge.")
+    out = leaf_samples(LEAF, "knowledge", [pair], ["Only one sentence here."], "")
+    assert form_counts(out) == {"closed_book": 1, "open_book": 1}
+
+
+def test_skill_pairs_are_kept_as_they_are() -> None:
+    pair = kept("Summarise the notes.", "The launch moves to May.", "Notes: launch in May.")
+    out = leaf_samples("compositional_skills/x", "skills", [pair], [], "")
+    assert out == [{"messages": pair.messages(), "leaf": "compositional_skills/x"}]
+    assert form_counts(out) == {"pair": 1}
