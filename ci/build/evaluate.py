@@ -14,8 +14,14 @@ Cosine alone has a high floor (any answer on the topic scores 0.6-0.8) and ROUGE
 a right answer in other words; their mean moves with both. The share of "known" answers is
 reported beside it but decides nothing: with 5-18 questions per leaf it moves in coarse steps.
 
-Publishable: every new leaf improves by more than `min_gain`, the regression set falls by at most
-`threshold`, and no request failed. The report says which of these did not hold.
+Both cosine and ROUGE-L's F-measure reward a shorter answer: a build that only learned to answer
+tersely scored +0.128 on the regression set while it lost facts (7 times 8 became 54). So a
+second number guards the first: recall, the share of the reference's content words and numbers
+that the answer says (ci/sdg/grounding.py), which brevity cannot raise.
+
+Publishable: every new leaf improves its score by more than `min_gain` without its recall
+falling by more than `threshold`; the regression set's score and its recall each fall by at
+most `threshold`; and no request failed. The report says which of these did not hold.
 """
 
 from __future__ import annotations
@@ -29,13 +35,17 @@ from bot import mdsafe
 from ci.eval.regression import RegressionItem
 from ci.gaps.novelty import Embeds, NoveltyRow, request, score
 from ci.runtime import ChatRequest, Completion, ModelBackend
+from ci.sdg.grounding import recall
 from ci.sdg.sample import LeafJob
 
 DEFAULT_MIN_GAIN = 0.05  # a leaf must gain more than this (on the 0-1 answer score) to count
 DEFAULT_THRESHOLD = 0.03  # the regression set may fall by at most this much
 MAX_TOKENS = 128  # as the novelty check: seed and regression answers are short
 BASELINES = {"previous_build": "the previous build", "base_model": "the base model"}
-METRIC = "mean over questions of (max(cosine, 0) + ROUGE-L) / 2"
+METRIC = (
+    "mean over questions of (max(cosine, 0) + ROUGE-L) / 2, guarded by recall of the "
+    "reference's content words"
+)
 
 Ask = tuple[str, str, str, str, str]  # id, category, question, reference, context shown
 
@@ -48,6 +58,7 @@ class Answer:
     known: bool
     score: float  # (max(cosine, 0) + rouge_l) / 2
     note: str = ""  # why there is no answer (failed request, empty reply)
+    recall: float = 0.0  # share of the reference's content words the answer says
 
 
 @dataclass(frozen=True)
@@ -69,6 +80,7 @@ class Scores:
     known_share: float
     failures: int  # requests that failed (scored 0)
     seconds: float  # model time spent answering (0 for backends that do not measure it)
+    recall: float = 0.0  # mean share of the references' content words the answers say
 
 
 @dataclass(frozen=True)
@@ -86,6 +98,10 @@ class SetResult:
     def delta(self) -> float:
         return round(self.after.score - self.before.score, 4)
 
+    @property
+    def recall_delta(self) -> float:
+        return round(self.after.recall - self.before.recall, 4)
+
     def to_json(self) -> dict[str, Any]:
         return {
             "path": self.path,
@@ -95,6 +111,7 @@ class SetResult:
             "before": self.before.score,
             "after": self.after.score,
             "delta": self.delta,
+            "recall_delta": self.recall_delta,
             "scores": {"before": asdict(self.before), "after": asdict(self.after)},
             "answers": [asdict(q) for q in self.questions],
         }
@@ -185,11 +202,17 @@ def decide(
     threshold: float,
 ) -> EvalReport:
     """The publishing decision over scored sets; pure, so it is tested without any model."""
-    reasons = [_leaf_reason(leaf, min_gain) for leaf in leaves]
+    reasons = [_leaf_reason(leaf, min_gain, threshold) for leaf in leaves]
     if regression.delta < -threshold:
         reasons.append(
             f"the regression set fell {regression.before.score:.3f} → {regression.after.score:.3f}"
             f" ({regression.delta:+.3f}); it may fall at most {threshold:.3f}"
+        )
+    if regression.recall_delta < -threshold:
+        reasons.append(
+            "the regression set's answers lost facts: recall "
+            f"{regression.before.recall:.3f} → {regression.after.recall:.3f} "
+            f"({regression.recall_delta:+.3f}); it may fall at most {threshold:.3f}"
         )
     for label, which in (("previous", "before"), ("new", "after")):
         failed = sum(getattr(s, which).failures for s in (*leaves, regression))
@@ -222,20 +245,22 @@ def eval_markdown(report: EvalReport) -> str:
         f"({mdsafe.code(report.models['before'].get('model', '?'))}). Score: {METRIC}, "
         "answers at temperature 0 (knowledge questions without their context).",
         "",
-        "| Set | Questions | Before | After | Change | Known before → after |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| Set | Questions | Before | After | Change | Recall before → after "
+        "| Known before → after |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for row in (*report.leaves, report.regression):
         name = mdsafe.code(row.name) if row.kind != "regression" else "regression set"
         lines.append(
             f"| {name} | {len(row.questions)} | {row.before.score:.3f} | {row.after.score:.3f} "
-            f"| {row.delta:+.3f} | {row.before.known_share:.0%} → {row.after.known_share:.0%} |"
+            f"| {row.delta:+.3f} | {row.before.recall:.3f} → {row.after.recall:.3f} "
+            f"| {row.before.known_share:.0%} → {row.after.known_share:.0%} |"
         )
     verdict = "yes" if report.publishable else "no"
     lines += [
         "",
         f"**Publishable: {verdict}** (a leaf must gain more than {report.min_gain:.3f}; "
-        f"the regression set may fall at most {report.threshold:.3f}).",
+        f"the regression set's score and recall may each fall at most {report.threshold:.3f}).",
         "",
     ]
     lines += [f"- {mdsafe.inline(text)}" for text in (*report.reasons, *report.notes)]
@@ -277,12 +302,14 @@ def _score(
         round(fmean(a.known for a in scored), 4),
         sum(failed),
         round(sum(c.seconds for c in done), 2),
+        round(fmean(a.recall for a in scored), 4),
     )
 
 
 def _answer(row: NoveltyRow) -> Answer:
     value = (max(row.cosine, 0.0) + row.rouge_l) / 2 if row.answer else 0.0
-    return Answer(row.answer, row.cosine, row.rouge_l, row.known, round(value, 4), row.note)
+    said = round(recall(row.reference, row.answer), 4)
+    return Answer(row.answer, row.cosine, row.rouge_l, row.known, round(value, 4), row.note, said)
 
 
 def _pair(
@@ -299,15 +326,20 @@ def _pair(
     return before[1], after[1], questions
 
 
-def _leaf_reason(leaf: SetResult, min_gain: float) -> str:
+def _leaf_reason(leaf: SetResult, min_gain: float, threshold: float) -> str:
     if not leaf.questions:
         return f"{leaf.name} has no seed questions, so no improvement could be shown"
-    if leaf.delta > min_gain:
-        return ""
-    return (
-        f"{leaf.name} did not improve: {leaf.before.score:.3f} → {leaf.after.score:.3f} "
-        f"({leaf.delta:+.3f}); it needs more than +{min_gain:.3f}"
-    )
+    if leaf.delta <= min_gain:
+        return (
+            f"{leaf.name} did not improve: {leaf.before.score:.3f} → {leaf.after.score:.3f} "
+            f"({leaf.delta:+.3f}); it needs more than +{min_gain:.3f}"
+        )
+    if leaf.recall_delta < -threshold:
+        return (
+            f"{leaf.name} scored higher but its answers say less of the seed answers: recall "
+            f"{leaf.before.recall:.3f} → {leaf.after.recall:.3f} ({leaf.recall_delta:+.3f})"
+        )
+    return ""
 
 
 def _notes(
@@ -330,13 +362,14 @@ def _summary(
     limits: tuple[float, float],
 ) -> str:
     min_gain, threshold = limits
-    improved = sum(1 for leaf in leaves if leaf.delta > min_gain and leaf.questions)
+    improved = sum(1 for leaf in leaves if not _leaf_reason(leaf, min_gain, threshold))
     gain = f" (mean {fmean(leaf.delta for leaf in leaves):+.3f})" if leaves else ""
     return (
         f"{'publishable' if publishable else 'not publishable'} vs {BASELINES[baseline]}: "
         f"{improved} of {len(leaves)} new leaves improved{gain}; regression set "
         f"{regression.before.score:.3f} → {regression.after.score:.3f} "
-        f"({regression.delta:+.3f}, may fall {threshold:.3f})"
+        f"({regression.delta:+.3f}, recall {regression.recall_delta:+.3f}, "
+        f"may fall {threshold:.3f})"
     )
 
 

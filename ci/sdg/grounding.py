@@ -52,10 +52,10 @@ class Span:
 
 
 def content_words(text: str) -> frozenset[str]:
-    """Content words cut to their first five letters, a crude stemmer that is enough to match
-    green/greens and compost/composting without a language-specific library."""
+    """Content words (and every number) cut to their first five letters, a crude stemmer that is
+    enough to match green/greens and compost/composting without a language-specific library."""
     words = normalise(text).split()
-    return frozenset(w[:STEM] for w in words if len(w) > 2 and w not in STOP_WORDS)
+    return frozenset(w[:STEM] for w in words if (len(w) > 2 or w.isdigit()) and w not in STOP_WORDS)
 
 
 def sentences(chunk: str) -> list[str]:
@@ -142,3 +142,13 @@ def support(answer: str, context: str) -> float:
     """The share of the answer's content words that appear in the context (1.0: nothing new)."""
     said = content_words(answer)
     return 1.0 if not said else len(said & content_words(context)) / len(said)
+
+
+def recall(reference: str, answer: str) -> float:
+    """The share of the reference's content words (numbers included) that the answer says.
+    A shorter answer cannot raise it, unlike ROUGE-L's F-measure. A reference of stop words
+    only ("Yes.") is matched word for word; an empty one gives 0."""
+    wanted, said = content_words(reference), content_words(answer)
+    if not wanted:
+        wanted, said = frozenset(normalise(reference).split()), frozenset(normalise(answer).split())
+    return len(wanted & said) / len(wanted) if wanted else 0.0

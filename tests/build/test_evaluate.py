@@ -139,8 +139,28 @@ def test_the_regression_set_may_fall_only_within_the_threshold(
     assert report.regression.delta == pytest.approx(-forgotten / 36, abs=1e-3)
     assert report.publishable is publishable
     if not publishable:
-        (reason,) = report.reasons
-        assert reason == "the regression set fell 1.000 → 0.944 (-0.056); it may fall at most 0.030"
+        fell, lost_facts = report.reasons
+        assert fell == "the regression set fell 1.000 → 0.944 (-0.056); it may fall at most 0.030"
+        assert lost_facts.startswith("the regression set's answers lost facts: recall 1.000 → ")
+
+
+def test_answers_that_only_got_shorter_cannot_pass_for_better_ones() -> None:
+    """Cosine and ROUGE-L's F-measure both reward brevity: a build that answers tersely and
+    drops facts scores higher on the regression set. Recall catches it."""
+    job = leaf_job(str(UNIT_CONVERSION), None)
+    references = {item.question: item.answer for item in REGRESSION.items}
+
+    def wordy(question: str) -> str:
+        return f"{references[question]} I hope this helps, and let me know if you need more."
+
+    def terse(question: str) -> str:
+        return " ".join(references[question].split()[:-1])  # the last word: often the fact
+
+    report = evaluate(model(shrugs, wordy), model(knows(job), terse), job)
+    assert report.regression.delta > 0  # the similarity score alone would have let it through
+    assert report.regression.recall_delta < -0.1
+    assert not report.publishable
+    assert any("lost facts" in reason for reason in report.reasons)
 
 
 def test_a_failed_request_never_lets_a_build_through() -> None:
@@ -194,8 +214,9 @@ def test_the_json_report_holds_every_answer_for_inspection() -> None:
     assert first["before"]["text"] == "Sorry, I am not sure."
     assert first["after"]["text"] == job.seeds[0].answer.strip()
     assert set(leaf["scores"]["after"]) == {
-        "score", "cosine", "rouge_l", "known_share", "failures", "seconds"
+        "score", "cosine", "rouge_l", "known_share", "failures", "seconds", "recall"
     }  # fmt: skip
+    assert first["after"]["recall"] == 1.0 and leaf["recall_delta"] > 0.5
     regression = body["regression"]
     assert regression["questions"] == 36 and len(regression["categories"]) == 6
     assert body["publishable"] is True and body["metric"].startswith("mean over questions")
@@ -210,7 +231,7 @@ def test_the_model_card_table_makes_untrusted_leaf_names_inert() -> None:
     cmarkgfm = pytest.importorskip("cmarkgfm")
     html = cmarkgfm.github_flavored_markdown_to_html(card)
     assert "<b>" not in html and "@maintainers" not in html and "#12" not in html
-    assert html.count("<tr>") == 3 and html.count("<td") == 2 * 6  # the `|` opened no cell
+    assert html.count("<tr>") == 3 and html.count("<td") == 2 * 7  # the `|` opened no cell
     assert "**Publishable: no**" in card
 
 

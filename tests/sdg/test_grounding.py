@@ -164,3 +164,14 @@ def test_a_leaf_without_prose_is_rejected_at_the_span_block_without_asking_the_m
     assert {s.rejected_by for s in run.samples} == {"span"}
     assert "no prose sentences" in run.samples[0].reason
     assert model.requests == []
+
+
+def test_recall_counts_the_reference_facts_an_answer_says_and_brevity_cannot_raise_it() -> None:
+    from ci.sdg.grounding import recall
+
+    reference = "7 times 8 is 56."
+    assert recall(reference, "7 times 8 is 56, as the table shows.") == 1.0
+    assert recall(reference, "7 * 8 = 54") == pytest.approx(2 / 4)  # 7, 8 said; times, 56 not
+    assert recall(reference, "") == 0.0
+    assert recall("Yes.", "yes") == 1.0  # a reference of stop words only is matched as words
+    assert recall("", "anything") == 0.0
