@@ -97,16 +97,29 @@ def run(argv: list[str] | None = None) -> int:
     for row in ev["leaves"]:
         print(
             f"leaf {row['name']}: before {row['before']:.3f}  after {row['after']:.3f}"
-            f"  gain {row['delta']:+.3f}"
+            f"  gain {row['delta']:+.3f}  recall {_recall(row)}"
         )
     reg = ev["regression"]
     print(
         f"regression set: before {reg['before']:.3f}  after {reg['after']:.3f}"
-        f"  change {reg['delta']:+.3f}  "
+        f"  change {reg['delta']:+.3f}  recall {_recall(reg)}  "
         f"(may fall {ev['threshold']:.3f})"
+    )
+    data = manifest["data"]["leaves"]
+    print(
+        "knowledge data: "
+        + "; ".join(
+            f"{d['pairs_kept']} of {d['candidates']} pairs kept, training samples {d['forms']}"
+            for d in data
+        )
     )
     print(f"publishable: {ev['publishable']} — {ev['summary']}")
     return 0
+
+
+def _recall(row: dict) -> str:
+    before, after = row["scores"]["before"]["recall"], row["scores"]["after"]["recall"]
+    return f"{before:.3f} → {after:.3f} ({after - before:+.3f})"
 
 
 if __name__ == "__main__":
