@@ -47,6 +47,9 @@ def run(argv: list[str] | None = None) -> int:
     parser.add_argument("--lr", type=float, default=1e-4)
     parser.add_argument("--keep", help="keep the work here instead of a temp folder")
     parser.add_argument(
+        "--replay-self", type=float, default=0.5, help="self-replay per sample (0: off)"
+    )
+    parser.add_argument(
         "--drop-block",
         action="append",
         default=[],
@@ -82,6 +85,7 @@ def run(argv: list[str] | None = None) -> int:
             "build", "--repo", str(repo), "--out", str(work / "builds"),
             "--pairs", str(args.pairs), "--epochs", str(args.epochs), "--lr", str(args.lr),
             "--max-len", "512", "--grad-accum", "4", "--docs-mirror", str(mirror),
+            "--replay-self", str(args.replay_self),
             "--docs-cache", str(work / "docs"), "--version", f"bench-{int(time.time())}",
             *extra,
         ]
@@ -112,6 +116,12 @@ def run(argv: list[str] | None = None) -> int:
             f"{d['pairs_kept']} of {d['candidates']} pairs kept, training samples {d['forms']}"
             for d in data
         )
+    )
+    mixing = manifest["mixing"]
+    print(
+        f"phase 1: {mixing['phase1']['total']} samples ({mixing['phase1'].get('replay_self', 0)} "
+        f"self-replay); phase 2: {mixing['phase2']['total']} samples "
+        f"({mixing['phase2'].get('replay_self', 0)} self-replay)"
     )
     print(f"publishable: {ev['publishable']} — {ev['summary']}")
     return 0

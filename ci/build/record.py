@@ -96,10 +96,11 @@ def model_card(manifest: dict[str, Any], contributions: list[dict[str, Any]], ev
         "",
         f"- Leaves: {len(data['leaves'])} ({data['cached']} reused from the data cache, "
         f"{data['generated']} generated, {len(failed)} failed)",
-        f"- Phase 1 (knowledge): {mixing['phase1']['samples']} samples",
+        f"- Phase 1 (knowledge): {mixing['phase1']['samples']} samples{_own(mixing['phase1'])}",
         f"- Phase 2 (skills + replay): {mixing['phase2']['samples']} samples "
         f"(replay of knowledge {mixing['ratios']['replay_knowledge']:.0%}, "
-        f"of the previous build's data {mixing['ratios']['replay_previous']:.0%})",
+        f"of the previous build's data {mixing['ratios']['replay_previous']:.0%})"
+        f"{_own(mixing['phase2'])}",
         f"- Teacher: {text(manifest['teacher'].get('model', 'unknown'))}",
         "",
         "## Training",
@@ -134,3 +135,8 @@ def model_card(manifest: dict[str, Any], contributions: list[dict[str, Any]], ev
         "",
     ]
     return "\n".join(lines)
+
+
+def _own(phase: dict[str, Any]) -> str:
+    count = phase.get("replay_self", 0)
+    return f", {count} of them the start model's own answers to general requests" if count else ""

@@ -59,6 +59,8 @@ class BuildOptions:
     train: dict[str, Any] = field(default_factory=dict)  # TrainConfig fields
     replay_knowledge: float = 0.3
     replay_previous: float = 0.2
+    replay_self: float = 0.5  # the start model's own answers, per sample of each phase
+    self_replay_prompts: Path | None = None  # default: ci/build/self_replay.yaml
     quant: str = "Q4_K_M"
     threshold: float | None = None
     min_gain: float | None = None
@@ -110,7 +112,8 @@ def _build(options: BuildOptions) -> tuple[Path, dict[str, Any]]:
     base_dir = previous.model if previous else convert_base(base_gguf, work / "base")
     tree = materialize(repo, commit, work / "tree" / commit)
     data = generate_data(options, tree, leaves, work)
-    phases, mixing = train_phases(options, config, data, previous, base_dir, work)
+    own = self_replay_data(options, previous, base_dir, work)
+    phases, mixing = train_phases(options, config, data, previous, own, base_dir, work)
     version = options.version or next_version(options.out)
     staging = options.out / f".staging-{version}"
     final = options.out / version
@@ -212,6 +215,8 @@ def generate_data(
 ) -> dict[str, Any]:
     from ci.runtime import open_backend
     from ci.sdg.leafjob import DocumentSource
+    from ci.sdg.prompts import generation_code_hash
+    from ci.sdg.session import knowledge_pipeline
 
     kw: dict[str, Any]
     if options.teacher.startswith(("http://", "https://")):
@@ -223,7 +228,8 @@ def generate_data(
     except BackendError as exc:
         raise BuildError(f"the teacher model cannot be opened: {exc}") from exc
     docs = DocumentSource(options.docs_cache.resolve(), options.docs_mirror)
-    gen = replace(options.gen, knowledge_pipeline=knowledge_pipeline(options))
+    chosen = knowledge_pipeline(options.gen.knowledge_pipeline, options.teacher)
+    gen = replace(options.gen, knowledge_pipeline=chosen)
     try:
         found = generate_leaves(tree, leaves, teacher, work / "sdg-cache", docs, gen)
         described = teacher.describe()
@@ -235,19 +241,37 @@ def generate_data(
         **counts,
         "kept": sum(len(d.samples) for d in found),
         "settings": {**asdict(gen), "pipelines": _pipelines_name(gen)},
+        "generation_code_sha256": generation_code_hash(),
     }
     return {"leaves": found, "record": record, "teacher": described}
 
 
-def knowledge_pipeline(options: BuildOptions) -> str:
-    """`auto`: a teacher behind an OpenAI-compatible server is taken to be strong enough to
-    write and judge knowledge pairs (LAB's pipeline); a local GGUF on the CPU, such as the
-    bundled 135M model, is not, and gets the extractive pipeline (answers from the document)."""
-    name = options.gen.knowledge_pipeline
-    if name != "auto":
-        return name
-    remote = options.teacher.startswith(("http://", "https://"))
-    return "knowledge" if remote else "knowledge_extractive"
+def self_replay_data(
+    options: BuildOptions, previous: Previous | None, base_dir: Path, work: Path
+) -> dict[str, Any]:
+    """The start model's own answers to the general prompts (ci/build/selfreplay.py), from the
+    GGUF the branch evaluation also asks: the previous build's, or the base through our export."""
+    from ci.build.selfreplay import SELF_REPLAY_FILE, load_prompts, self_replay
+    from ci.eval.regression import RegressionSetError
+    from ci.runtime import open_backend
+
+    if options.replay_self == 0:
+        return {"samples": [], "record": {"skipped": "--replay-self 0"}}
+    try:
+        prompts = load_prompts(options.self_replay_prompts or SELF_REPLAY_FILE)
+    except RegressionSetError as exc:
+        raise BuildError(str(exc)) from exc
+    start_gguf = previous.gguf if previous else base_as_exported(base_dir, work, options.quant)
+    try:
+        model = open_backend(str(start_gguf), n_threads=options.threads, seed=options.seed)
+    except BackendError as exc:
+        raise BuildError(f"the start model {start_gguf} cannot be opened: {exc}") from exc
+    try:
+        digest = file_sha256(start_gguf)
+        samples, record = self_replay(model, digest, prompts, work / "self-replay", options.seed)
+    finally:
+        model.close()
+    return {"samples": samples, "record": record}
 
 
 def train_phases(
@@ -255,6 +279,7 @@ def train_phases(
     config: Any,
     data: dict[str, Any],
     previous: Previous | None,
+    own: dict[str, Any],
     base_dir: Path,
     work: Path,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -271,11 +296,15 @@ def train_phases(
         replay_knowledge=options.replay_knowledge,
         replay_previous=options.replay_previous,
         seed=options.seed,
+        self_replay=own["samples"],
+        replay_self=options.replay_self,
     )
     mixing["ratios"] = {
         "replay_knowledge": options.replay_knowledge,
         "replay_previous": options.replay_previous,
+        "replay_self": options.replay_self,
     }
+    mixing["self_replay"] = own["record"]
     mixing["phase1"]["samples"] = len(phase1)
     mixing["phase2"]["samples"] = len(phase2)
     start, record, losses = base_dir, {"config": config.fingerprinted()}, {}

@@ -27,7 +27,7 @@ from ci.sdg.blocks import RunContext
 from ci.sdg.leafjob import DocumentSource, LeafError, leaf_job
 from ci.sdg.pipeline import PIPELINES_DIR, Budget, LeafRun, PipelineError, load_pipeline, run_leaf
 from ci.sdg.progress import ProgressReporter
-from ci.sdg.prompts import templates_hash
+from ci.sdg.prompts import generation_code_hash, templates_hash
 from ci.sdg.store import LeafStore
 
 TAXONOMY = "taxonomy"
@@ -130,6 +130,7 @@ def cache_key(blob: str, pipeline_sha: str, model: dict[str, str], gen: Generati
         "blob": blob,
         "pipeline": pipeline_sha,
         "templates": templates_hash(),
+        "code": generation_code_hash(),
         "teacher": {k: v for k, v in sorted(model.items()) if k != "n_ctx"},
         "settings": [gen.pairs, gen.seed, gen.max_new_tokens],  # pipeline: its own hash
     }

@@ -40,6 +40,16 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--checkpoint-every", type=int, help="optimizer steps between saves")
     parser.add_argument("--replay-knowledge", type=float, default=0.3, help="share replayed")
     parser.add_argument("--replay-previous", type=float, default=0.2, help="share replayed")
+    parser.add_argument(
+        "--replay-self",
+        type=float,
+        default=0.5,
+        help="the start model's own answers to general prompts, mixed into each phase, per "
+        "sample of the phase (default 0.5; 0 turns self-replay off)",
+    )
+    parser.add_argument(
+        "--self-replay-prompts", help="YAML list of general prompts (default: ours)"
+    )
     parser.add_argument("--quant", default="Q4_K_M", help="GGUF quantization")
     parser.add_argument("--threshold", type=float, help="largest regression-set fall allowed")
     parser.add_argument("--min-gain", type=float, help="smallest per-leaf gain that counts")
@@ -95,6 +105,8 @@ def run(args: argparse.Namespace) -> int:
         train=train,
         replay_knowledge=args.replay_knowledge,
         replay_previous=args.replay_previous,
+        replay_self=args.replay_self,
+        self_replay_prompts=Path(args.self_replay_prompts) if args.self_replay_prompts else None,
         quant=args.quant,
         threshold=args.threshold,
         min_gain=args.min_gain,

@@ -20,11 +20,12 @@ from ci.sdg.blocks import RunContext
 from ci.sdg.leafjob import LeafError, leaf_job
 from ci.sdg.pipeline import Budget, LeafRun, run_leaf
 from ci.sdg.progress import ProgressReporter
-from ci.sdg.prompts import templates_hash
+from ci.sdg.prompts import generation_code_hash, templates_hash
 from ci.sdg.report import counts
 from ci.sdg.session import (
     add_common_arguments,
     document_source,
+    knowledge_pipeline,
     open_model,
     pipeline_for,
     select_leaves,
@@ -81,12 +82,13 @@ def generate_all(
             progress.skip_leaf(str(exc))
             failed += 1
             continue
-        pipeline = pipeline_for(job)
+        pipeline = pipeline_for(job, knowledge_pipeline(args.knowledge_pipeline, args.backend))
         header = {
             "leaf": job.leaf,
             "input_sha256": job.input_sha256,
             "pipeline": pipeline.sha256,
             "templates": templates_hash(),
+            "code": generation_code_hash(),
             "model": backend.describe(),
             "seed": args.seed,
             "pairs": args.pairs,

@@ -23,6 +23,7 @@ FIELDS = ("id", "category", "question", "answer")
 MIN_ITEMS = 10  # fewer and one answer moves the score by more than the usual threshold
 MAX_ITEMS = 500  # each costs two model calls per build
 MAX_CHARS = {"id": 64, "category": 64, "question": 500, "answer": 300}
+REGRESSION_HINT = "Fix the file, or use the default set ci/eval/regression.yaml."
 _SLUG = re.compile(r"[a-z0-9][a-z0-9_-]*")
 _SHOWN = 8  # problems spelled out in the error; the rest are counted
 
@@ -51,21 +52,30 @@ class RegressionSet:
 
 def load_regression(path: str | Path = REGRESSION_FILE) -> RegressionSet:
     """The set at `path`, or RegressionSetError naming the file and every problem in it."""
+    version, digest, rows = read_item_file(path, FIELDS, "the regression set", REGRESSION_HINT)
+    items = tuple(RegressionItem(**row) for row in rows)
+    return RegressionSet(str(path), version, digest, items)
+
+
+def read_item_file(
+    path: str | Path, fields: tuple[str, ...], what: str, hint: str
+) -> tuple[str, str, list[dict[str, str]]]:
+    """(version, sha256 of the bytes, the items as {field: text}) of a versioned list of short
+    texts — the regression set, the self-replay prompts — or RegressionSetError naming `what`,
+    the file and every problem in it with its line and column, and ending with `hint`."""
     loaded = load(str(path))
     problems = [f"{f.location}: {f.message}" for f in loaded.findings]
     if loaded.root is not None:
-        problems += list(_problems(str(path), loaded.root))
+        problems += list(_problems(str(path), loaded.root, fields))
     if problems or loaded.root is None or loaded.text is None:
-        raise _error(str(path), problems or [f"{path}:1:1: the file could not be read"])
+        raise _error(what, str(path), problems or [f"{path}:1:1: the file could not be read"], hint)
     digest = hashlib.sha256(loaded.text.encode("utf-8")).hexdigest()
     root = loaded.root.to_python()
-    items = tuple(
-        RegressionItem(**{k: str(item[k]).strip() for k in FIELDS}) for item in root["items"]
-    )
-    return RegressionSet(str(path), str(root["version"]), digest, items)
+    rows = [{k: str(item[k]).strip() for k in fields} for item in root["items"]]
+    return str(root["version"]), digest, rows
 
 
-def _problems(path: str, root: Node) -> Iterator[str]:
+def _problems(path: str, root: Node, fields: tuple[str, ...]) -> Iterator[str]:
     def at(node: Node, where: str, message: str) -> str:
         return f"{path}:{node.pos.line}:{node.pos.col}: {where}: {message}"
 
@@ -83,15 +93,15 @@ def _problems(path: str, root: Node) -> Iterator[str]:
         yield at(version or root, "version", f"must be one of {', '.join(VERSIONS)}; it is {shown}")
     items = root.child("items")
     if items is None or items.kind != "seq":
-        yield at(items or root, "items", "must be a list of questions")
+        yield at(items or root, "items", "must be a list of items")
         return
     if not MIN_ITEMS <= len(items.items) <= MAX_ITEMS:
         yield at(
-            items, "items", f"needs {MIN_ITEMS} to {MAX_ITEMS} questions; it has {len(items.items)}"
+            items, "items", f"needs {MIN_ITEMS} to {MAX_ITEMS} items; it has {len(items.items)}"
         )
     seen: dict[str, int] = {}
     for i, item in enumerate(items.items):
-        yield from _item_problems(item, f"items[{i}]", at)
+        yield from _item_problems(item, f"items[{i}]", fields, at)
         ident = item.child("id") if item.kind == "map" else None
         if ident is not None and ident.value:
             if ident.value in seen:
@@ -103,14 +113,14 @@ def _problems(path: str, root: Node) -> Iterator[str]:
             seen.setdefault(ident.value, i)
 
 
-def _item_problems(item: Node, where: str, at: Locate) -> Iterator[str]:
+def _item_problems(item: Node, where: str, fields: tuple[str, ...], at: Locate) -> Iterator[str]:
     if item.kind != "map":
-        yield at(item, where, f"must be a mapping with {', '.join(FIELDS)}")
+        yield at(item, where, f"must be a mapping with {', '.join(fields)}")
         return
     yield from (
-        at(k, f"{where}.{k.value}", "unknown key") for k in item.keys if k.value not in FIELDS
+        at(k, f"{where}.{k.value}", "unknown key") for k in item.keys if k.value not in fields
     )
-    for field in FIELDS:
+    for field in fields:
         node = item.child(field)
         text = (node.value or "").strip() if node is not None and node.kind == "scalar" else ""
         if node is None or not text:
@@ -125,11 +135,10 @@ def _item_problems(item: Node, where: str, at: Locate) -> Iterator[str]:
             )
 
 
-def _error(path: str, problems: list[str]) -> RegressionSetError:
+def _error(what: str, path: str, problems: list[str], hint: str) -> RegressionSetError:
     shown = "\n".join(f"  {p}" for p in problems[:_SHOWN])
     more = f"\n  ... {len(problems) - _SHOWN} more" if len(problems) > _SHOWN else ""
     return RegressionSetError(
-        f"the regression set {path} cannot be used ({len(problems)} problem"
-        f"{'s' if len(problems) != 1 else ''}):\n{shown}{more}\n"
-        "Fix the file, or use the default set ci/eval/regression.yaml."
+        f"{what} {path} cannot be used ({len(problems)} problem"
+        f"{'s' if len(problems) != 1 else ''}):\n{shown}{more}\n{hint}"
     )

@@ -32,6 +32,27 @@ def system_prompt() -> str:
     return render("system.j2")
 
 
+# The modules whose code decides which pairs a leaf's generation keeps: how documents are cut,
+# what the blocks ask and how they parse, judge and filter. Cached data names their hash, so a
+# change there makes the data again instead of reusing what the old code kept.
+GENERATION_CODE = (
+    "blocks.py",
+    "chunking.py",
+    "grounding.py",
+    "leafjob.py",
+    "pipeline.py",
+    "replies.py",
+    "sample.py",
+)
+
+
+def generation_code_hash(folder: Path = Path(__file__).parent) -> str:
+    digest = hashlib.sha256()
+    for name in GENERATION_CODE:
+        digest.update(name.encode() + b"\0" + (folder / name).read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
 def templates_hash() -> str:
     """One hash over every template, recorded in manifests so data says which prompts made it."""
     digest = hashlib.sha256()

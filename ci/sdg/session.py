@@ -40,6 +40,14 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="for reproducible sampling")
     parser.add_argument("--max-new-tokens", type=int, default=256, help="cap per generation")
     parser.add_argument(
+        "--knowledge-pipeline",
+        default="auto",
+        choices=("auto", "knowledge", "knowledge_extractive"),
+        help="knowledge (LAB: the model writes and judges pairs), knowledge_extractive "
+        "(answers are the document's sentences; for small models), or auto (default: LAB for "
+        "an http(s) backend, extractive for a local GGUF)",
+    )
+    parser.add_argument(
         "--docs-cache",
         default=".cache/documents",
         help="where fetched knowledge documents are kept",
@@ -89,7 +97,7 @@ def run_leaves(
             yield LeafOutcome(path, error=str(exc))
             continue
         run = run_leaf(
-            pipeline_for(job),
+            pipeline_for(job, knowledge_pipeline(args.knowledge_pipeline, args.backend)),
             RunContext(job, backend, args.seed, budget.max_new_tokens),
             budget,
             deadline,
@@ -99,5 +107,16 @@ def run_leaves(
         yield LeafOutcome(path, run)
 
 
-def pipeline_for(job: LeafJob) -> Pipeline:
-    return load_pipeline(job.kind)
+def pipeline_for(job: LeafJob, knowledge: str = "knowledge") -> Pipeline:
+    return load_pipeline(knowledge if job.kind == "knowledge" else job.kind)
+
+
+def knowledge_pipeline(name: str, backend: str) -> str:
+    """`auto`: a model behind an OpenAI-compatible server is taken to be strong enough to write
+    and judge knowledge pairs (LAB's pipeline); a local GGUF on the CPU, such as the bundled
+    135M model, is not (its judges rejected 30 of 30 pairs), and gets the extractive pipeline
+    (answers are the document's own sentences, the model writes only the questions)."""
+    if name != "auto":
+        return name
+    remote = backend.startswith(("http://", "https://"))
+    return "knowledge" if remote else "knowledge_extractive"

@@ -99,6 +99,28 @@ def test_the_cache_key_follows_the_leaf_the_teacher_and_the_settings() -> None:
     assert key != cache_key("a" * 40, "p", teacher, GenerationSettings(pairs=11))
 
 
+def test_the_cache_key_follows_the_generation_code(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A change to how spans are cut or pairs judged must not reuse what the old code kept."""
+    import ci.build.sdgdata as sdgdata
+    from ci.sdg import prompts
+
+    real = Path(prompts.__file__).parent
+    for name in prompts.GENERATION_CODE:
+        shutil.copy(real / name, tmp_path / name)
+    assert prompts.generation_code_hash(tmp_path) == prompts.generation_code_hash()
+    with open(tmp_path / "grounding.py", "a", encoding="utf-8") as handle:
+        handle.write("# a changed filter\n")
+    changed = prompts.generation_code_hash(tmp_path)
+    assert changed != prompts.generation_code_hash()
+
+    teacher, gen = {"model": "a.gguf"}, GenerationSettings(pairs=10)
+    before = cache_key("a" * 40, "p", teacher, gen)
+    monkeypatch.setattr(sdgdata, "generation_code_hash", lambda: changed)
+    assert cache_key("a" * 40, "p", teacher, gen) != before
+
+
 def test_a_leaf_that_cannot_be_generated_is_listed_with_its_reason(tmp_path: Path) -> None:
     repo = taxonomy_repo(tmp_path / "repo", (HAIKU,))
     qna = repo / "taxonomy" / HAIKU / "qna.yaml"
@@ -217,6 +239,7 @@ def test_a_build_killed_during_export_leaves_no_build_and_the_rerun_completes(
     phases = {"final_dir": final, "record": {"config": {}}, "losses": {"phase2": [1.0, 0.5]}}
     monkeypatch.setattr(build_run, "convert_base", lambda gguf, cache: tmp_path)
     monkeypatch.setattr(build_run, "generate_data", lambda *a: data)
+    monkeypatch.setattr(build_run, "self_replay_data", lambda *a: {"samples": [], "record": {}})
     monkeypatch.setattr(build_run, "train_phases", lambda *a: (phases, {"ratios": {}}))
     monkeypatch.setattr(build_run, "credit", lambda *a: [])
     monkeypatch.setattr(build_run, "model_card", lambda *a: "card\n")

@@ -48,8 +48,14 @@ def test_a_build_exports_a_gguf_that_answers_and_the_next_build_is_incremental(
     git(repo, "commit", "-q", "-m", "Merge pull request #7 from jo/weather")
     common = ["--repo", str(repo), "--out", str(tmp_path / "builds"), *SMALL]
     common += ["--docs-mirror", str(mirror), "--docs-cache", str(tmp_path / "docs")]
+    prompts = tmp_path / "prompts.yaml"  # the shortest list allowed, to keep the test quick
+    items = [
+        f"  - id: p{i}\n    category: c\n    question: What is {i} plus {i}?\n" for i in range(10)
+    ]
+    prompts.write_text("version: 1\nitems:\n" + "".join(items), encoding="utf-8")
+    own = ["--self-replay-prompts", str(prompts), "--replay-self", "1"]
 
-    assert main(["build", *common, "--version", "b1"]) == 1  # built; not evaluated
+    assert main(["build", *common, *own, "--version", "b1"]) == 1  # built; not evaluated
     first = tmp_path / "builds" / "b1"
     manifest = json.loads((first / "manifest.json").read_text("utf-8"))
     leaves = {leaf["leaf"]: leaf for leaf in manifest["data"]["leaves"]}
@@ -64,6 +70,11 @@ def test_a_build_exports_a_gguf_that_answers_and_the_next_build_is_incremental(
     else:
         assert water["status"] == "generated" and manifest["training"]["phase1"]["steps"] == 2
     assert manifest["training"]["phase2"]["steps"] == 2
+    # The base model answered the general prompts; its answers went into both phases.
+    own_record = manifest["mixing"]["self_replay"]
+    assert own_record["answered"] + len(own_record["dropped"]) == 10
+    assert own_record["answered"] >= 5 and not own_record["cached"]
+    assert manifest["mixing"]["phase2"]["replay_self"] >= 1
     assert manifest["contributions"][0]["number"] == 7
     for name in ("README.md", "model/model.safetensors", "model.Q4_K_M.gguf", "plots/loss.png"):
         assert (first / name).is_file(), name
@@ -86,6 +97,7 @@ def test_a_build_exports_a_gguf_that_answers_and_the_next_build_is_incremental(
     git(repo, "commit", "-qam", "Merge pull request #8 from jo/haiku")
     # All of the first build's data replayed: phase 2 has data whatever the judges keep now.
     again_argv = ["--version", "b2", "--previous", str(first), "--replay-previous", "1"]
+    again_argv += ["--replay-self", "0"]
     assert main(["build", *common, *again_argv]) == 1
     second = json.loads((tmp_path / "builds" / "b2" / "manifest.json").read_text("utf-8"))
     again = {leaf["leaf"]: leaf for leaf in second["data"]["leaves"]}
@@ -95,3 +107,5 @@ def test_a_build_exports_a_gguf_that_answers_and_the_next_build_is_incremental(
     assert second["previous"]["version"] == "b1"
     assert second["mixing"]["phase2"]["replay_previous"] == leaves[HAIKU]["kept"] + water["kept"]
     assert [c["number"] for c in second["contributions"]] == [8]
+    assert second["mixing"]["self_replay"] == {"skipped": "--replay-self 0"}
+    assert second["mixing"]["phase2"]["replay_self"] == 0

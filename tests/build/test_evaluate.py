@@ -266,7 +266,7 @@ def items_yaml(count: int, extra: str = "") -> str:
     [
         ("", ["reg.yaml:1:1: The file is empty"]),
         ("version: 1\nitems: [\n", ["reg.yaml:3:1: "]),
-        (items_yaml(3), ["reg.yaml:3:3: items: needs 10 to 500 questions; it has 3"]),
+        (items_yaml(3), ["reg.yaml:3:3: items: needs 10 to 500 items; it has 3"]),
         (
             items_yaml(10).replace("version: 1", "version: 2"),
             ["reg.yaml:1:10: version: must be one of 1; it is '2'"],

@@ -103,11 +103,13 @@ def test_a_knowledge_leaf_is_previewed_from_its_pinned_documents(
     cache = workdir / "cache"
     qna = taxonomy(WATER)
     code = preview(
-        qna, "--pairs", 3, "--docs-mirror", mirror, "--docs-cache", cache, "--out", "out"
-    )
+        qna, "--pairs", 3, "--docs-mirror", mirror, "--docs-cache", cache, "--out", "out",
+        "--knowledge-pipeline", "knowledge",
+    )  # fmt: skip
     assert code == 0
     (leaf,) = read_preview(workdir / "out")["leaves"]
     assert (leaf["leaf"], leaf["kind"], leaf["status"]) == (WATER, "knowledge", "complete")
+    assert leaf["pipeline"]["name"] == "knowledge"
     assert leaf["counts"]["kept"] == 3
     document = " ".join(
         (FIXTURES / "water-cycle" / "docs" / "water_cycle.md").read_text(encoding="utf-8").split()
@@ -121,6 +123,44 @@ def test_a_knowledge_leaf_is_previewed_from_its_pinned_documents(
         "question_quality",
     }
     assert any(cache.iterdir())  # fetched once, kept for the next run
+
+
+def test_on_a_local_model_a_knowledge_leaf_gets_document_sentences_as_answers(
+    taxonomy: Taxonomy, use_model: UseModel, workdir: Path, mirror: Path, offline_git: None
+) -> None:
+    """The default backend is a small local GGUF: its knowledge preview uses the extractive
+    pipeline (the model only writes questions), whose answers are the document's own words."""
+    model = use_model(fake_model())
+    qna = taxonomy(WATER)
+    code = preview(qna, "--pairs", 4, "--docs-mirror", mirror, "--out", "out")
+    assert code == 0
+    (leaf,) = read_preview(workdir / "out")["leaves"]
+    assert leaf["pipeline"]["name"] == "knowledge_extractive"
+    assert {r.tag for r in model.requests} == {"question"}, "no LLM judge is asked"
+    document = " ".join(
+        (FIXTURES / "water-cycle" / "docs" / "water_cycle.md").read_text(encoding="utf-8").split()
+    )
+    kept = [p for p in leaf["pairs"] if p["kept"]]
+    assert kept, leaf["pairs"]
+    for pair in kept:
+        assert pair["question"].startswith("What is evaporation")
+        assert " ".join(pair["answer"].split()) in document
+
+
+@pytest.mark.parametrize(
+    ("asked", "backend", "chosen"),
+    [
+        ("auto", "llama.cpp", "knowledge_extractive"),
+        ("auto", "models/big.gguf", "knowledge_extractive"),
+        ("auto", "https://teacher.example/v1", "knowledge"),
+        ("knowledge", "llama.cpp", "knowledge"),
+        ("knowledge_extractive", "http://localhost:8000", "knowledge_extractive"),
+    ],
+)
+def test_auto_picks_lab_for_a_served_teacher_and_extractive_for_a_local_one(
+    asked: str, backend: str, chosen: str
+) -> None:
+    assert ci.sdg.session.knowledge_pipeline(asked, backend) == chosen
 
 
 def test_one_preview_covers_every_kind_of_leaf_in_order(

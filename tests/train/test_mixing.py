@@ -30,6 +30,7 @@ def test_phase_two_replays_the_asked_shares() -> None:
         "skills": 25,
         "replay_knowledge": 10,
         "replay_previous": 6,
+        "replay_self": 0,
         "total": 41,
         "shares": None,
         "sha256": None,
@@ -61,3 +62,35 @@ def test_no_previous_build_and_no_replay_are_fine() -> None:
 def test_a_fraction_outside_zero_to_one_is_refused(bad: float) -> None:
     with pytest.raises(TrainError, match="replay_previous must be a fraction"):
         mix([], [], [], replay_knowledge=0.1, replay_previous=bad, seed=0)
+
+
+def test_both_phases_replay_the_models_own_answers_in_proportion() -> None:
+    knowledge, skills, own = pool("k", 40), pool("s", 10), pool("self", 30)
+    phase1, phase2, record = mix(
+        knowledge, skills, [], replay_knowledge=0.5, replay_previous=0.0, seed=1,
+        self_replay=own, replay_self=0.5,
+    )  # fmt: skip
+    assert sorted(map(str, (s for s in phase1 if s not in own))) == sorted(map(str, knowledge))
+    assert sum(s in own for s in phase1) == 20  # half as many as the 40 knowledge samples
+    assert sum(s in own for s in phase2) == 15  # half of phase 2's own 10 + 20
+    assert len(phase2) == 10 + 20 + 15
+    assert phase1[:40] != knowledge  # mixed in, not appended
+    assert record["phase1"]["replay_self"] == 20
+    assert record["phase1"]["shares"]["replay_self"] == pytest.approx(20 / 60)
+    assert record["phase2"]["replay_self"] == 15
+    assert record["available"]["self_replay"] == 30
+    assert record["replay_self"] == 0.5
+
+
+def test_self_replay_is_capped_at_what_the_model_answered() -> None:
+    phase1, _, record = mix(
+        pool("k", 100), [], [], replay_knowledge=0.0, replay_previous=0.0, seed=0,
+        self_replay=pool("self", 7), replay_self=1.0,
+    )  # fmt: skip
+    assert record["phase1"]["replay_self"] == 7
+    assert len(phase1) == 107
+
+
+def test_a_self_replay_fraction_outside_zero_to_one_is_refused() -> None:
+    with pytest.raises(TrainError, match="replay_self must be a fraction"):
+        mix([], [], [], replay_knowledge=0.1, replay_previous=0.1, seed=0, replay_self=2.0)

@@ -1,0 +1,110 @@
+"""Self-replay: the start model's own answers to general requests, trained beside the new data.
+
+A build teaches its start model (the base model, or the previous build) the new leaves. Trained
+on them alone, a small model drifts: in the learning benchmark at lr 1e-4 SmolLM2-135M learned
+the composting leaf and, with it, to answer everything in one terse sentence, so the regression
+set's recall fell by 0.072. A replay buffer of general instruction data holds it in place, but
+the first build has no previous build to replay and no general data may be fetched. So the start
+model answers a fixed list of general requests (ci/build/self_replay.yaml, never the regression
+set's questions) before training, greedily, and those answers are mixed into both phases
+(self-synthesized rehearsal: Huang et al., ACL 2024). Training on what the model already says
+costs it little loss and pulls it back toward what it could already do.
+
+The answers are cached per start model file, prompt list and settings in the work folder, so a
+rerun or the next build from the same model does not ask again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ci.eval.regression import read_item_file
+from ci.runtime.base import ChatRequest, ModelBackend
+
+SELF_REPLAY_FILE = Path(__file__).with_name("self_replay.yaml")
+FIELDS = ("id", "category", "question")
+HINT = "Fix the file, or leave out --self-replay-prompts to use ci/build/self_replay.yaml."
+MAX_TOKENS = 192  # a full short answer; longer ones are cut back to their last whole sentence
+FORMAT = 1  # bump when what is cached changes shape
+_SENTENCE_END = re.compile(r"(?<![0-9])[.!?][\"')\]]*(?=\s|$)")
+
+
+@dataclass(frozen=True)
+class Prompts:
+    path: str
+    version: str
+    sha256: str
+    items: tuple[dict[str, str], ...]  # id, category, question
+
+
+def load_prompts(path: str | Path = SELF_REPLAY_FILE) -> Prompts:
+    """The prompt list, or RegressionSetError naming the file, line and column of each problem."""
+    version, digest, rows = read_item_file(path, FIELDS, "the self-replay prompt list", HINT)
+    return Prompts(str(path), version, digest, tuple(rows))
+
+
+def whole_sentences(text: str) -> str:
+    """`text` up to its last complete sentence; "" if it has none (a cut-off answer must not
+    teach the model to stop mid-sentence)."""
+    ends = [m.end() for m in _SENTENCE_END.finditer(text)]
+    return text[: ends[-1]].strip() if ends else ""
+
+
+def request(question: str, seed: int) -> ChatRequest:
+    """As a user asks: no system turn of ours (the model's chat template adds its default)."""
+    return ChatRequest(
+        (("user", question),), max_tokens=MAX_TOKENS, temperature=0.0, seed=seed, tag="self_replay"
+    )
+
+
+def cache_key(model_sha256: str, prompts: Prompts, seed: int) -> str:
+    body = {"format": FORMAT, "model": model_sha256, "prompts": prompts.sha256}
+    body |= {"max_tokens": MAX_TOKENS, "seed": seed}
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:20]
+
+
+def self_replay(
+    backend: ModelBackend, model_sha256: str, prompts: Prompts, cache: Path, seed: int
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """(samples, record): one chat sample per prompt the model answered in whole sentences."""
+    key = cache_key(model_sha256, prompts, seed)
+    cached = cache / f"{key}.json"
+    record: dict[str, Any] = {
+        "prompts": Path(prompts.path).name,
+        "version": prompts.version,
+        "sha256": prompts.sha256,
+        "model_sha256": model_sha256,
+        "max_tokens": MAX_TOKENS,
+        "cache_key": key,
+    }
+    if cached.is_file():
+        try:
+            body = json.loads(cached.read_text("utf-8"))
+            return body["samples"], {**record, **body["record"], "cached": True}
+        except (OSError, ValueError, KeyError, TypeError):
+            pass  # a damaged cache entry is asked again below
+    done = backend.complete([request(item["question"], seed) for item in prompts.items])
+    samples, dropped = [], []
+    for item, answer in zip(prompts.items, done, strict=True):
+        text = answer.text.strip()
+        if answer.finish_reason == "length":
+            text = whole_sentences(text)
+        if answer.finish_reason == "error" or not text:
+            dropped.append(item["id"])
+            continue
+        messages = [{"role": "user", "content": item["question"]}]
+        messages.append({"role": "assistant", "content": text})
+        samples.append({"messages": messages, "leaf": "self-replay", "form": "self_replay"})
+    outcome = {"answered": len(samples), "dropped": dropped}
+    if not any(answer.finish_reason == "error" for answer in done):  # a failure is asked again
+        cache.mkdir(parents=True, exist_ok=True)
+        partial = cached.with_suffix(".json.tmp")
+        partial.write_text(json.dumps({"samples": samples, "record": outcome}), encoding="utf-8")
+        os.replace(partial, cached)
+    return samples, {**record, **outcome, "cached": False}
