@@ -96,6 +96,16 @@ class PhaseRun:
             )
         self.store = CheckpointStore(out_dir / "checkpoints", config.keep_checkpoints)
         self.show: Progress = progress or (ProgressDisplay() if self.main else Silent())
+        # How the processes share the work, for the record: "MULTI_GPU" (DDP), "FSDP", "NO"...
+        self.distributed = str(self.accelerator.distributed_type).split(".")[-1]
+        fsdp_asked = os.environ.get("ACCELERATE_USE_FSDP", "").lower() == "true"
+        if fsdp_asked and self.distributed != "FSDP" and self.main:
+            # accelerate 1.15 turns FSDP on only for GPU-like devices (AcceleratorState's
+            # device list); on CPU the processes run as data parallel over gloo instead.
+            self.show.note(
+                f"FSDP was asked for but accelerate runs {self.distributed} on this machine "
+                "(FSDP needs GPUs); every process holds the whole model"
+            )
         self.history: dict[str, Any] = {
             "losses": [],
             "learning_rates": [],
@@ -367,6 +377,7 @@ def train_phase(
             "rows": len(rows),
             "row_fill": round(fill, 4),
             "processes": run.processes,
+            "distributed": run.distributed,
             "rows_per_step": order.rows_per_step,
         },
         fingerprint=stamp,

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -62,3 +63,31 @@ def test_bad_settings_are_a_clear_error(
     assert main([*argv, "--out", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("ci.train.phase: ") and "Traceback" not in err
+
+
+def test_fsdp_asked_on_a_cpu_machine_trains_data_parallel_and_says_so(
+    tiny_model: Path, tmp_path: Path
+) -> None:
+    """`--launcher "accelerate launch --use_fsdp ..."` on a machine without GPUs: accelerate
+    1.15 enables FSDP only for GPU-like devices, so the two processes train data parallel over
+    gloo; the run says so and records how it ran instead of claiming sharding it did not do."""
+    accelerate = shutil.which("accelerate", path=str(Path(sys.executable).parent))
+    assert accelerate, "accelerate installs its launcher beside the interpreter"
+    data, config = phase_inputs(tmp_path)
+    argv = ["--model", str(tiny_model), "--data", str(data), "--config", str(config)]
+    launch = [accelerate, "launch", "--num_processes", "2", "--num_machines", "1"]
+    launch += ["--mixed_precision", "no", "--dynamo_backend", "no", "--use_fsdp"]
+    done = subprocess.run(
+        [*launch, "--fsdp_version", "2", "-m", "ci.train.phase", *argv, "--out", "out"],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "FSDP was asked for but accelerate runs MULTI_CPU" in done.stderr
+    result = json.loads((tmp_path / "out" / "final" / "train_result.json").read_text("utf-8"))
+    assert result["data"]["processes"] == 2 and result["data"]["distributed"] == "MULTI_CPU"
+    assert result["steps"] == 3
