@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -57,3 +61,21 @@ def samples() -> list[dict[str, Any]]:
         )
         for index in range(30)
     ]
+
+
+def launch_phase(
+    launcher: list[str], args: list[str], cwd: Path
+) -> subprocess.CompletedProcess[str]:
+    """`python -m ci.train.phase ARGS` under a launcher installed beside the interpreter
+    (["torchrun", "--nproc_per_node", "2"], ["accelerate", "launch", ...]), run in `cwd`."""
+    found = shutil.which(launcher[0], path=str(Path(sys.executable).parent))
+    assert found, f"{launcher[0]} is installed beside the interpreter"
+    return subprocess.run(
+        [found, *launcher[1:], "-m", "ci.train.phase", *args],
+        cwd=cwd,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )

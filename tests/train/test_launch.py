@@ -4,15 +4,12 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from ci.train.phase import main
+from tests.train.conftest import launch_phase
 
 pytestmark = pytest.mark.slow
 
@@ -35,18 +32,9 @@ def phase_inputs(folder: Path) -> tuple[Path, Path]:
 
 
 def test_two_processes_train_one_phase_through_torchrun(tiny_model: Path, tmp_path: Path) -> None:
-    torchrun = shutil.which("torchrun", path=str(Path(sys.executable).parent))
-    assert torchrun, "torch ships torchrun next to the interpreter"
     data, config = phase_inputs(tmp_path)
     argv = ["--model", str(tiny_model), "--data", str(data), "--config", str(config)]
-    done = subprocess.run(
-        [torchrun, "--nproc_per_node", "2", "-m", "ci.train.phase", *argv, "--out", "out"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    done = launch_phase(["torchrun", "--nproc_per_node", "2"], [*argv, "--out", "out"], tmp_path)
     assert done.returncode == 0, done.stderr[-2000:]
     result = json.loads((tmp_path / "out" / "final" / "train_result.json").read_text("utf-8"))
     assert result["steps"] == 3 and len(result["losses"]) == 3
@@ -71,21 +59,12 @@ def test_fsdp_asked_on_a_cpu_machine_trains_data_parallel_and_says_so(
     """`--launcher "accelerate launch --use_fsdp ..."` on a machine without GPUs: accelerate
     1.15 enables FSDP only for GPU-like devices, so the two processes train data parallel over
     gloo; the run says so and records how it ran instead of claiming sharding it did not do."""
-    accelerate = shutil.which("accelerate", path=str(Path(sys.executable).parent))
-    assert accelerate, "accelerate installs its launcher beside the interpreter"
     data, config = phase_inputs(tmp_path)
     argv = ["--model", str(tiny_model), "--data", str(data), "--config", str(config)]
-    launch = [accelerate, "launch", "--num_processes", "2", "--num_machines", "1"]
-    launch += ["--mixed_precision", "no", "--dynamo_backend", "no", "--use_fsdp"]
-    done = subprocess.run(
-        [*launch, "--fsdp_version", "2", "-m", "ci.train.phase", *argv, "--out", "out"],
-        cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    launcher = ["accelerate", "launch", "--num_processes", "2", "--num_machines", "1"]
+    launcher += ["--mixed_precision", "no", "--dynamo_backend", "no"]
+    launcher += ["--use_fsdp", "--fsdp_version", "2"]
+    done = launch_phase(launcher, [*argv, "--out", "out"], tmp_path)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "FSDP was asked for but accelerate runs MULTI_CPU" in done.stderr
     result = json.loads((tmp_path / "out" / "final" / "train_result.json").read_text("utf-8"))

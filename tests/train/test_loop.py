@@ -17,6 +17,7 @@ from ci.train import TrainError
 from ci.train.config import TrainConfig, TrainResult
 from ci.train.loop import train_phase
 from ci.train.progress import StepReport
+from tests.train.conftest import launch_phase
 
 DRIVER = Path(__file__).with_name("driver.py")
 CONFIG = TrainConfig(
@@ -181,24 +182,12 @@ def test_two_processes_compute_what_one_process_with_twice_the_accumulation_does
 ) -> None:
     """torchrun on the CPU (gloo): each process takes half of every step, and the loss is
     normalised over the whole step, so the run matches one process that does it all."""
-    import shutil as sh
-
-    torchrun = sh.which("torchrun", path=str(Path(sys.executable).parent))
-    assert torchrun, "torch installs torchrun beside the interpreter"
     two = {**CONFIG.__dict__, "checkpoint_every": 0, "grad_accum": 1}
     (tmp_path / "config.json").write_text(json.dumps(two), encoding="utf-8")
     lines = "".join(json.dumps(sample) + "\n" for sample in samples)
     (tmp_path / "data.jsonl").write_text(lines, encoding="utf-8")
     args = ["--model", str(tiny_model), "--data", "data.jsonl", "--config", "config.json"]
-    done = subprocess.run(
-        [torchrun, "--nproc_per_node", "2", "-m", "ci.train.phase", *args, "--out", "two"],
-        cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    done = launch_phase(["torchrun", "--nproc_per_node", "2"], [*args, "--out", "two"], tmp_path)
     assert done.returncode == 0, done.stderr[-3000:]
     result = TrainResult.read(tmp_path / "two" / "final" / "train_result.json")
     assert (result.data["processes"], result.data["rows_per_step"]) == (2, 4)
