@@ -47,7 +47,7 @@ def run(argv: list[str] | None = None) -> int:
     parser.add_argument("--lr", type=float, default=1e-4)
     parser.add_argument("--keep", help="keep the work here instead of a temp folder")
     parser.add_argument(
-        "--replay-self", type=float, default=0.5, help="self-replay per sample (0: off)"
+        "--replay-self", type=float, default=0.0, help="self-replay per sample (0: off)"
     )
     parser.add_argument(
         "--drop-block",

@@ -59,7 +59,7 @@ class BuildOptions:
     train: dict[str, Any] = field(default_factory=dict)  # TrainConfig fields
     replay_knowledge: float = 0.3
     replay_previous: float = 0.2
-    replay_self: float = 0.5  # the start model's own answers, per sample of each phase
+    replay_self: float = 0.0  # the start model's own answers, per sample of each phase
     self_replay_prompts: Path | None = None  # default: ci/build/self_replay.yaml
     quant: str = "Q4_K_M"
     threshold: float | None = None

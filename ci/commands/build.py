@@ -43,9 +43,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--replay-self",
         type=float,
-        default=0.5,
+        default=0.0,
         help="the start model's own answers to general prompts, mixed into each phase, per "
-        "sample of the phase (default 0.5; 0 turns self-replay off)",
+        "sample of the phase (e.g. 0.5; default 0: off, see benchmarks/README.md)",
     )
     parser.add_argument(
         "--self-replay-prompts", help="YAML list of general prompts (default: ours)"
