@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -104,10 +103,8 @@ def test_a_one_second_budget_on_a_real_model_keeps_partial_results_and_says_so(
         taxonomy(HAIKU),
         taxonomy("compositional_skills/writing/freeform/email/polite_decline"),
     ]
-    started = time.monotonic()
     argv = ["--pairs", "4", "--max-new-tokens", str(CAP), "--time-budget", "1", "--out", "out"]
     assert main(["preview", *map(str, paths), *argv]) == 0
-    elapsed = time.monotonic() - started
     body = read_preview(workdir / "out")
     assert body["time_budget_exhausted"] is True
     first, second = body["leaves"]
@@ -118,5 +115,8 @@ def test_a_one_second_budget_on_a_real_model_keeps_partial_results_and_says_so(
     # What was made before the time ran out is kept: the generated questions are in the file.
     assert any(pair["question"] for pair in first["pairs"])
     assert all(not p["finished"] for p in first["pairs"] if p["rejected_by"] == "time_budget")
-    # The deadline is checked between blocks: at most one block of one round runs past it.
-    assert elapsed < 30
+    # The deadline is checked between blocks, so the round stopped before its last block: the
+    # four blocks of the freeform pipeline would ask 16 times. (Counted, not timed: a busy
+    # machine makes every block slower but must not make the test fail.)
+    (model,) = recorded
+    assert 4 <= len(model.requests) < 16
