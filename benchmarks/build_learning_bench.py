@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -42,9 +43,9 @@ def run(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--leaf", default="knowledge/home_and_garden/composting/home_composting")
     parser.add_argument("--skill", action="store_true", help="add a skill leaf (phase 2 data)")
-    parser.add_argument("--pairs", type=int, default=30)
+    parser.add_argument("--pairs", type=int, default=232)
     parser.add_argument("--epochs", type=float, default=3.0)
-    parser.add_argument("--lr", type=float, default=1e-4)
+    parser.add_argument("--lr", type=float, default=5e-5)
     parser.add_argument("--keep", help="keep the work here instead of a temp folder")
     parser.add_argument(
         "--replay-self", type=float, default=0.0, help="self-replay per sample (0: off)"
@@ -101,12 +102,12 @@ def run(argv: list[str] | None = None) -> int:
     for row in ev["leaves"]:
         print(
             f"leaf {row['name']}: before {row['before']:.3f}  after {row['after']:.3f}"
-            f"  gain {row['delta']:+.3f}  recall {_recall(row)}"
+            f"  gain {row['delta']:+.3f} ± {_se(row, 'score'):.3f}  recall {_recall(row)}"
         )
     reg = ev["regression"]
     print(
         f"regression set: before {reg['before']:.3f}  after {reg['after']:.3f}"
-        f"  change {reg['delta']:+.3f}  recall {_recall(reg)}  "
+        f"  change {reg['delta']:+.3f} ± {_se(reg, 'score'):.3f}  recall {_recall(reg)}  "
         f"(may fall {ev['threshold']:.3f})"
     )
     data = manifest["data"]["leaves"]
@@ -129,7 +130,13 @@ def run(argv: list[str] | None = None) -> int:
 
 def _recall(row: dict) -> str:
     before, after = row["scores"]["before"]["recall"], row["scores"]["after"]["recall"]
-    return f"{before:.3f} → {after:.3f} ({after - before:+.3f})"
+    return f"{before:.3f} → {after:.3f} ({after - before:+.3f} ± {_se(row, 'recall'):.3f})"
+
+
+def _se(row: dict, measure: str) -> float:
+    """Standard error of the mean per-question change: how far one run can be trusted."""
+    changes = [a["after"][measure] - a["before"][measure] for a in row["answers"]]
+    return statistics.stdev(changes) / len(changes) ** 0.5 if len(changes) > 1 else 0.0
 
 
 if __name__ == "__main__":

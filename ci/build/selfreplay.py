@@ -9,9 +9,10 @@ requests (ci/build/self_replay.yaml, never the regression set's questions) befor
 greedily, and `replay_self` of those answers per phase sample are mixed into both phases
 (self-synthesized rehearsal: Huang et al., ACL 2024).
 
-Measured, it did not help this model: with the same data and rate the regression recall fell
-−0.086 with self-replay 0.5 against −0.072 without (standard error of either about 0.05 on 36
-questions), so `taxonbot build` leaves it off unless asked (`--replay-self`).
+Measured, it did not help this model, it hurt: with everything else equal the regression
+recall fell −0.080 with self-replay 0.5 against −0.019 without (232 pairs, lr 5e-5), and
+−0.086 against −0.072 (116 pairs, lr 1e-4); so `taxonbot build` leaves it off unless asked
+(`--replay-self`). See benchmarks/README.md.
 
 The answers are cached per start model file, prompt list and settings in the work folder, so a
 rerun or the next build from the same model does not ask again.
