@@ -46,6 +46,7 @@ def run(argv: list[str] | None = None) -> int:
     parser.add_argument("--pairs", type=int, default=232)
     parser.add_argument("--epochs", type=float, default=3.0)
     parser.add_argument("--lr", type=float, default=5e-5)
+    parser.add_argument("--seed", type=int, default=0, help="SDG, mixing and training seed")
     parser.add_argument("--keep", help="keep the work here instead of a temp folder")
     parser.add_argument(
         "--replay-self", type=float, default=0.0, help="self-replay per sample (0: off)"
@@ -86,7 +87,7 @@ def run(argv: list[str] | None = None) -> int:
             "build", "--repo", str(repo), "--out", str(work / "builds"),
             "--pairs", str(args.pairs), "--epochs", str(args.epochs), "--lr", str(args.lr),
             "--max-len", "512", "--grad-accum", "4", "--docs-mirror", str(mirror),
-            "--replay-self", str(args.replay_self),
+            "--replay-self", str(args.replay_self), "--seed", str(args.seed),
             "--docs-cache", str(work / "docs"), "--version", f"bench-{int(time.time())}",
             *extra,
         ]
