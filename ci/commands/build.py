@@ -10,6 +10,17 @@ from pathlib import Path
 PUBLISHABLE, NOT_PUBLISHABLE, FAILED = 0, 1, 2
 
 
+def fraction(text: str) -> float:
+    """A replay share: refused when the command is read, not after the data is generated."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 <= value <= 1:  # NaN fails this too
+        raise argparse.ArgumentTypeError(f"{text!r} is not a fraction between 0 and 1")
+    return value
+
+
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--repo", default=".", help="the taxonomy repository (git)")
     parser.add_argument("--commit", default="HEAD", help="the taxonomy commit to build")
@@ -38,11 +49,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-len", type=int, help="tokens per packed row")
     parser.add_argument("--grad-accum", type=int, help="micro-batches per optimizer step")
     parser.add_argument("--checkpoint-every", type=int, help="optimizer steps between saves")
-    parser.add_argument("--replay-knowledge", type=float, default=0.3, help="share replayed")
-    parser.add_argument("--replay-previous", type=float, default=0.2, help="share replayed")
+    parser.add_argument("--replay-knowledge", type=fraction, default=0.3, help="share replayed")
+    parser.add_argument("--replay-previous", type=fraction, default=0.2, help="share replayed")
     parser.add_argument(
         "--replay-self",
-        type=float,
+        type=fraction,
         default=0.0,
         help="the start model's own answers to general prompts, mixed into each phase, per "
         "sample of the phase (e.g. 0.5; default 0: off, see benchmarks/README.md)",

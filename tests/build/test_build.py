@@ -121,6 +121,16 @@ def test_the_cache_key_follows_the_generation_code(
     assert cache_key("a" * 40, "p", teacher, gen) != before
 
 
+@pytest.mark.parametrize("flag", ["--replay-self", "--replay-knowledge", "--replay-previous"])
+def test_a_replay_share_outside_zero_to_one_is_refused_before_any_work(
+    flag: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["build", "--repo", str(tmp_path), flag, "1.5"]) == 2
+    err = capsys.readouterr().err
+    assert f"argument {flag}: '1.5' is not a fraction between 0 and 1" in err
+    assert not (tmp_path / "builds").exists()
+
+
 def test_a_leaf_that_cannot_be_generated_is_listed_with_its_reason(tmp_path: Path) -> None:
     repo = taxonomy_repo(tmp_path / "repo", (HAIKU,))
     qna = repo / "taxonomy" / HAIKU / "qna.yaml"
