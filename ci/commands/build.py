@@ -67,8 +67,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-eval", action="store_true", help="skip the branch evaluation")
     parser.add_argument(
         "--launcher",
-        help='run each training phase through a launcher, e.g. "accelerate launch '
-        '--num_processes 8 --use_fsdp" or "torchrun --nproc_per_node 8" (default: in-process)',
+        help='run each training phase through a launcher, e.g. "torchrun --nproc_per_node 8" '
+        'or "accelerate launch --num_processes 8 --use_fsdp" (default: in-process)',
+    )
+    parser.add_argument(
+        "--fsdp",
+        action="store_true",
+        help="shard weights, gradients and optimizer state across the launcher's processes "
+        "(torch FSDP2; GPUs and CPUs alike); needs --launcher",
     )
     parser.add_argument("--version", help="the build's name (default: date-N)")
     parser.add_argument("--docs-cache", default=".cache/documents", help=argparse.SUPPRESS)
@@ -86,6 +92,15 @@ def run(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as exc:
         print(f"taxonbot build: --train-config {args.train_config}: {exc}", file=sys.stderr)
         return FAILED
+    if args.fsdp:
+        if not args.launcher:
+            print(
+                "taxonbot build: --fsdp shards the model across the processes a launcher "
+                'starts; add --launcher "torchrun --nproc_per_node N" (N GPUs or processes)',
+                file=sys.stderr,
+            )
+            return FAILED
+        train["fsdp"] = True
     for flag, name in (
         ("epochs", "epochs"),
         ("max_steps", "max_steps"),

@@ -33,6 +33,7 @@ class TrainConfig:
     on_long: Literal["drop", "truncate"] = "drop"  # samples longer than max_len
     mixed_precision: Literal["no", "bf16", "fp16"] = "no"  # bf16 on GPUs that have it
     attn_implementation: str | None = None  # transformers' default (sdpa) unless set
+    fsdp: bool = False  # shard weights, gradients, optimizer state over the processes (FSDP2)
 
     def problems(self) -> list[str]:
         found = []
@@ -48,6 +49,10 @@ class TrainConfig:
             found.append("max_steps must be at least 1")
         if self.checkpoint_every < 0:
             found.append("checkpoint_every must be 0 (none) or a number of steps")
+        if self.mixed_precision not in ("no", "bf16", "fp16"):
+            found.append('mixed_precision must be "no", "bf16" or "fp16"')
+        if self.fsdp and self.mixed_precision == "fp16":
+            found.append('fsdp runs in full precision or bf16: set mixed_precision to "bf16"')
         if self.on_long not in ("drop", "truncate"):
             found.append('on_long must be "drop" or "truncate"')
         return found

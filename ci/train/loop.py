@@ -1,7 +1,8 @@
 """One training phase: packed chat data → AdamW, cosine schedule, accumulation → `out/final`.
 
 accelerate runs it: a plain process on CPU or one GPU, and the same code under `torchrun` or
-`accelerate launch` (DDP, or FSDP from an accelerate config) across GPUs and nodes. Each process
+`accelerate launch` across GPUs, nodes or CPU processes: data parallel (DDP), or sharded (FSDP2,
+`parallel.py`) when the settings say `fsdp` or the launcher says `--use_fsdp`. Each process
 reads its own share of every step (see `order.py`); the loss is summed over supervised tokens
 and divided by the step's total on all processes, so one step is one mean over the whole
 effective batch, whatever the split. Checkpoints and the final folder are written atomically
@@ -36,10 +37,15 @@ from ci.train.rows import RowTensors, collate
 RESULT = "train_result.json"
 
 
-def fingerprint(config: TrainConfig, rows: Sequence[PackedRow], processes: int, base: Path) -> str:
-    """Same data, settings, base and process count ⇔ same value: what makes a resume exact."""
+def fingerprint(
+    config: TrainConfig, rows: Sequence[PackedRow], processes: int, base: Path, layout: str = ""
+) -> str:
+    """Same data, settings, base, processes and layout ⇔ same value: what makes a resume exact.
+
+    The layout (replicated or sharded) is in it because the two sum gradients in different
+    orders and write different checkpoint files."""
     digest = hashlib.sha256()
-    head = {"config": config.fingerprinted(), "processes": processes}
+    head = {"config": config.fingerprinted(), "processes": processes, "layout": layout}
     head["base_config"] = (base / "config.json").read_text(encoding="utf-8")
     # Size and modification time stand for the weights' content without reading gigabytes:
     # a retrained phase 1 rewrites its final folder, which makes phase 2's checkpoints stale.
@@ -78,6 +84,14 @@ class PhaseRun:
         self.model_dir, self.config, self.out_dir = model_dir, config, out_dir
         import torch
 
+        from ci.train.parallel import choose
+
+        # `accelerate launch --use_fsdp` asks for sharding through this variable. We shard
+        # ourselves (parallel.py); left set, accelerate would wrap the model a second time on
+        # GPUs and transformers would load the weights on the main process only.
+        asked = os.environ.pop("ACCELERATE_USE_FSDP", "").lower() in ("true", "1")
+        fsdp = config.fsdp or asked
+
         # The schedule counts optimizer steps, so it must step once per optimizer step,
         # not once per process as accelerate does by default. Without a GPU, accelerate
         # joins the processes of torchrun only when told cpu=True (accelerate 1.15
@@ -96,16 +110,11 @@ class PhaseRun:
             )
         self.store = CheckpointStore(out_dir / "checkpoints", config.keep_checkpoints)
         self.show: Progress = progress or (ProgressDisplay() if self.main else Silent())
-        # How the processes share the work, for the record: "MULTI_GPU" (DDP), "FSDP", "NO"...
-        self.distributed = str(self.accelerator.distributed_type).split(".")[-1]
-        fsdp_asked = os.environ.get("ACCELERATE_USE_FSDP", "").lower() == "true"
-        if fsdp_asked and self.distributed != "FSDP" and self.main:
-            # accelerate 1.15 turns FSDP on only for GPU-like devices (AcceleratorState's
-            # device list); on CPU the processes run as data parallel over gloo instead.
-            self.show.note(
-                f"FSDP was asked for but accelerate runs {self.distributed} on this machine "
-                "(FSDP needs GPUs); every process holds the whole model"
-            )
+        self.parallel = choose(self.accelerator, fsdp, config.mixed_precision)
+        # How the processes share the work, for the record: "FSDP", "MULTI_GPU" (DDP), "NO"...
+        self.distributed = self.parallel.name
+        if fsdp and self.distributed != "FSDP":
+            self.show.note("FSDP was asked for but there is one process: nothing to shard")
         self.history: dict[str, Any] = {
             "losses": [],
             "learning_rates": [],
@@ -139,6 +148,7 @@ class PhaseRun:
                 )
         except (OSError, ValueError) as error:
             raise TrainError(f"{self.model_dir}: cannot load the model ({error})") from None
+        model = self.parallel.shard(model)  # before the optimizer: sharding swaps the parameters
         decay = [p for p in model.parameters() if p.requires_grad and p.dim() >= 2]
         rest = [p for p in model.parameters() if p.requires_grad and p.dim() < 2]
         groups = [{"params": decay, "weight_decay": self.config.weight_decay}]
@@ -147,13 +157,13 @@ class PhaseRun:
         # Floor: a short phase (fewer steps than 1/warmup_ratio) gets no warm-up step at lr 0.
         warmup = math.floor(self.config.warmup_ratio * total_steps)
         scheduler = get_cosine_schedule_with_warmup(optimizer, warmup, total_steps)
-        prepared = self.accelerator.prepare(model, optimizer, scheduler)
+        prepared = self.parallel.prepare(model, optimizer, scheduler)
         self.model, self.optimizer, self.scheduler = prepared
         self.model.train()
 
     def rebuild(self, total_steps: int) -> None:
         """After a failed load left the model half-overwritten: start again from the base."""
-        self.accelerator.free_memory(self.model, self.optimizer, self.scheduler)
+        self.parallel.free(self.model, self.optimizer, self.scheduler)
         self.build(total_steps)
 
     def resume(self, stamp: str, total_steps: int) -> int:
@@ -178,7 +188,7 @@ class PhaseRun:
                 self.accelerator.wait_for_everyone()
                 return 0
             try:
-                self.accelerator.load_state(str(folder))
+                self.parallel.load(folder, self.model, self.optimizer, self.scheduler)
             except Exception as error:  # any failure to load means this checkpoint is damaged
                 self.show.note(f"checkpoint {folder} does not load ({error}); trying an older one")
                 self.rebuild(total_steps)
@@ -194,20 +204,20 @@ class PhaseRun:
         """One optimizer step over this process's micro-batches; the step's mean loss."""
         import torch
 
-        accelerator, model = self.accelerator, self.model
+        accelerator, model, parallel = self.accelerator, self.model, self.parallel
         total = torch.zeros((), device=accelerator.device)
         for index, batch in enumerate(batches):
             last = index == len(batches) - 1
             # Gradients are exchanged once per step, on the last micro-batch.
-            with contextlib.nullcontext() if last else accelerator.no_sync(model):
+            with parallel.syncing(model, last):
                 inputs = collate([tensors[i] for i in batch], accelerator.device)
                 # use_cache=False: with a cache, transformers does not look for packed
                 # sequences in position_ids and the samples of a row would see each other.
                 out = model(**inputs, use_cache=False, num_items_in_batch=weight)
-                accelerator.backward(out.loss)
+                parallel.backward(out.loss)
             total += out.loss.detach()
         if self.config.max_grad_norm:
-            accelerator.clip_grad_norm_(model.parameters(), self.config.max_grad_norm)
+            parallel.clip(model, self.config.max_grad_norm)
         self.optimizer.step()
         self.scheduler.step()
         self.optimizer.zero_grad(set_to_none=True)
@@ -256,7 +266,7 @@ class PhaseRun:
         self.accelerator.wait_for_everyone()
         try:
             with quiet_accelerate():
-                self.accelerator.save_state(str(temp))
+                self.parallel.save(temp, self.model, self.optimizer, self.scheduler)
             self.accelerator.wait_for_everyone()
             path = (
                 self.store.seal(temp, step, {**state, "history": self.history})
@@ -274,16 +284,14 @@ class PhaseRun:
 
     def save_final(self, tokenizer: Any, result: TrainResult) -> Path:
         final = self.out_dir / "final"
-        state_dict = self.accelerator.get_state_dict(self.model)  # every process takes part
+        state_dict = self.parallel.full_state_dict(self.model)  # every process takes part
         if self.main:
             temp = self.out_dir / f".tmp-final-{os.getpid()}"
             shutil.rmtree(temp, ignore_errors=True)
             try:
                 temp.mkdir()
                 with quiet_transformers():
-                    self.accelerator.unwrap_model(self.model).save_pretrained(
-                        temp, state_dict=state_dict
-                    )
+                    self.parallel.unwrap(self.model).save_pretrained(temp, state_dict=state_dict)
                     tokenizer.save_pretrained(temp)
                 result.final_dir = str(final)
                 (temp / RESULT).write_text(json.dumps(result.to_dict(), indent=1), "utf-8")
@@ -348,7 +356,7 @@ def train_phase(
         raise TrainError(f"no sample is left to train on ({encoded.record()})")
     out_dir.mkdir(parents=True, exist_ok=True)
     run = PhaseRun(model_dir, config, out_dir, progress)
-    stamp = fingerprint(config, rows, run.processes, model_dir)
+    stamp = fingerprint(config, rows, run.processes, model_dir, run.distributed)
     if resume and (done := finished(out_dir / "final", stamp)) is not None:
         return done
     order = DataOrder(
@@ -361,6 +369,7 @@ def train_phase(
     run.build(total)
     first = run.resume(stamp, total) if resume else 0
     rate = run.train(rows, order, first, total, stamp)
+    held = run.parallel.held(run.model)
     fill = sum(map(len, rows)) / (len(rows) * config.max_len)
     result = TrainResult(
         steps=total,
@@ -379,6 +388,8 @@ def train_phase(
             "processes": run.processes,
             "distributed": run.distributed,
             "rows_per_step": order.rows_per_step,
+            "parameters": held[0],
+            "parameters_per_process": held[1],
         },
         fingerprint=stamp,
         wall_s=time.monotonic() - started,

@@ -1,10 +1,11 @@
 """`python -m ci.train.phase`: one training phase as its own program, for launchers.
 
-`taxonbot build --launcher "accelerate launch --num_processes 8 --use_fsdp"` (or
-`"torchrun --nproc_per_node 8"`, or a multi-node `accelerate launch` line) runs each phase
-through this module in as many processes as the launcher starts; the same `train_phase` then
-shards the batches (and, with FSDP, the model) through accelerate. The phase's data and
-settings come from files the build wrote; the result is `OUT/final/train_result.json`.
+`taxonbot build --launcher "torchrun --nproc_per_node 8" --fsdp` (or `--launcher "accelerate
+launch --num_processes 8 --use_fsdp"`, or a multi-node line of either) runs each phase through
+this module in as many processes as the launcher starts; the same `train_phase` then splits
+every step's batches across them, and with FSDP shards the model too (`parallel.py`). The
+phase's data and settings come from files the build wrote; the result is
+`OUT/final/train_result.json`.
 """
 
 from __future__ import annotations

@@ -131,6 +131,16 @@ def test_a_replay_share_outside_zero_to_one_is_refused_before_any_work(
     assert not (tmp_path / "builds").exists()
 
 
+def test_fsdp_without_a_launcher_is_refused_before_any_work(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["build", "--repo", str(tmp_path), "--fsdp"]) == 2
+    err = capsys.readouterr().err
+    assert "--fsdp shards the model across the processes a launcher starts" in err
+    assert '--launcher "torchrun --nproc_per_node N"' in err
+    assert not (tmp_path / "builds").exists()
+
+
 def test_a_leaf_that_cannot_be_generated_is_listed_with_its_reason(tmp_path: Path) -> None:
     repo = taxonomy_repo(tmp_path / "repo", (HAIKU,))
     qna = repo / "taxonomy" / HAIKU / "qna.yaml"

@@ -64,14 +64,16 @@ def samples() -> list[dict[str, Any]]:
 
 
 def launch_phase(
-    launcher: list[str], args: list[str], cwd: Path
+    launcher: list[str], args: list[str], cwd: Path, *, module: bool = True
 ) -> subprocess.CompletedProcess[str]:
     """`python -m ci.train.phase ARGS` under a launcher installed beside the interpreter
-    (["torchrun", "--nproc_per_node", "2"], ["accelerate", "launch", ...]), run in `cwd`."""
+    (["torchrun", "--nproc_per_node", "2"], ["accelerate", "launch", ...]), run in `cwd`;
+    module=False runs the launcher's own script (its last item) with ARGS instead."""
     found = shutil.which(launcher[0], path=str(Path(sys.executable).parent))
     assert found, f"{launcher[0]} is installed beside the interpreter"
+    program = ["-m", "ci.train.phase"] if module else []
     return subprocess.run(
-        [found, *launcher[1:], "-m", "ci.train.phase", *args],
+        [found, *launcher[1:], *program, *args],
         cwd=cwd,
         env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
         capture_output=True,

@@ -305,3 +305,18 @@ def test_bad_inputs_say_what_to_do(tiny_model: Path, tmp_path: Path) -> None:
         ]
         train_phase(tiny_model, too_long, CONFIG, tmp_path / "out")
     assert not os.path.exists(tmp_path / "out" / "final")
+    with pytest.raises(TrainError, match="fsdp runs in full precision or bf16: set mixed_prec"):
+        train_phase(tiny_model, [], TrainConfig(fsdp=True, mixed_precision="fp16"), tmp_path)
+    with pytest.raises(TrainError, match='mixed_precision must be "no", "bf16" or "fp16"'):
+        train_phase(tiny_model, [], TrainConfig(mixed_precision="fp8"), tmp_path)  # type: ignore[arg-type]
+
+
+def test_fsdp_in_one_process_trains_the_whole_model_and_says_so(
+    tiny_model: Path, samples: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    seen = Recorder()
+    config = TrainConfig(**{**CONFIG.__dict__, "fsdp": True, "max_steps": 1})
+    result = train_phase(tiny_model, samples, config, tmp_path, progress=seen)
+    assert "FSDP was asked for but there is one process: nothing to shard" in seen.notes
+    assert result.data["distributed"] == "NO"
+    assert result.data["parameters_per_process"] == result.data["parameters"] > 0
