@@ -154,3 +154,45 @@ def test_the_build_runs_a_phase_sharded_through_its_launcher(
     assert result.final_dir == str(tmp_path / "final")
     written = json.loads((tmp_path / "phase-config.json").read_text("utf-8"))
     assert written["fsdp"] is True
+
+
+def test_two_nodes_train_what_one_node_with_two_processes_does(
+    tiny_model: Path, tmp_path: Path
+) -> None:
+    """Several nodes: two torchrun agents (one process each) meet at a rendezvous address, as
+    two machines would; the sharded run is bit for bit the one-node two-process run."""
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    import torch
+
+    argv = ["--model", str(tiny_model), *launched_config(tmp_path, fsdp=True)]
+    phase = ["-m", "ci.train.phase", *argv, "--out", "nodes"]
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    torchrun = str(Path(sys.executable).with_name("torchrun"))
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    meet = ["--nnodes", "2", "--nproc_per_node", "1", "--master_addr", "127.0.0.1"]
+    meet += ["--master_port", str(port)]
+    nodes = [
+        subprocess.Popen(
+            [torchrun, *meet, "--node_rank", str(rank), *phase],
+            cwd=tmp_path,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for rank in (0, 1)
+    ]
+    errors = [node.communicate(timeout=600)[1] for node in nodes]
+    assert [node.returncode for node in nodes] == [0, 0], errors[0][-2000:] + errors[1][-2000:]
+    one = launch_phase(["torchrun", "--nproc_per_node", "2"], [*argv, "--out", "one"], tmp_path)
+    assert one.returncode == 0, one.stderr[-3000:]
+    result = json.loads((tmp_path / "nodes" / "final" / "train_result.json").read_text("utf-8"))
+    assert result["data"]["processes"] == 2 and result["data"]["distributed"] == "FSDP"
+    a, b = final_weights(tmp_path / "nodes"), final_weights(tmp_path / "one")
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
