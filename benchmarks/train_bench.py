@@ -291,6 +291,42 @@ def throughput(args: argparse.Namespace, samples: list[Any], tokenizer: Any) -> 
     }
 
 
+def sharding(args: argparse.Namespace, samples: list[Any], tokenizer: Any) -> dict[str, Any]:
+    """(c) one phase in `--sharding` processes through torchrun: data parallel, then FSDP."""
+    from ci.build.run import launch_phase
+    from ci.train.config import TrainConfig
+
+    torchrun = Path(sys.executable).with_name("torchrun")
+    launcher = f"{torchrun} --nproc_per_node {args.sharding}"
+    runs: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(prefix="train-bench-") as scratch:
+        model_dir = build_model(Path(scratch) / "model", tokenizer, args.layers)
+        for name, fsdp in (("data parallel", False), ("FSDP", True)):
+            config = TrainConfig(
+                learning_rate=2e-5,
+                max_steps=args.steps,
+                max_len=args.max_len,
+                micro_batch_size=args.micro_batch,
+                grad_accum=args.grad_accum,
+                checkpoint_every=0,
+                seed=0,
+                fsdp=fsdp,
+            )
+            out = Path(scratch) / name.replace(" ", "-")
+            result = launch_phase(launcher, model_dir, samples, config, out)
+            data = result.data
+            runs[name] = {
+                "tokens_per_s": result.tokens_per_s,
+                "peak_memory_mib": data["peak_memory_mib"],
+                "memory_measure": data["memory_measure"],
+                "parameters": data["parameters"],
+                "parameters_per_process": data["parameters_per_process"],
+                "state_mib": data["state_mib"],
+                "distributed": data["distributed"],
+            }
+    return runs
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--layers", type=int, default=30)
@@ -301,6 +337,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: default)")
     parser.add_argument("--skip-throughput", action="store_true")
+    parser.add_argument(
+        "--sharding",
+        type=int,
+        default=0,
+        help="(c): also train in this many torchrun processes, data parallel then FSDP",
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     import torch
@@ -356,6 +398,26 @@ def main(argv: list[str] | None = None) -> int:
         )
         if torch.cuda.is_available():
             report["throughput"]["max_memory_gib"] = torch.cuda.max_memory_allocated() / 2**30
+    if args.sharding:
+        log(
+            f"\n(c) {args.sharding} processes through torchrun, SmolLM2-135M shape with "
+            f"{args.layers} layers, {args.steps} steps: data parallel (baseline) vs FSDP"
+        )
+        runs = report["sharding"] = sharding(args, samples, tokenizer)
+        for name, run in runs.items():
+            log(
+                f"  {name:14} {run['tokens_per_s']:7,.0f} tokens/s   per process: peak "
+                f"{run['peak_memory_mib']:6,.0f} MiB ({run['memory_measure']}), weights + "
+                f"optimizer state {run['state_mib']:6,.0f} MiB, parameters "
+                f"{run['parameters_per_process']:,} of {run['parameters']:,}"
+            )
+        ddp, fsdp = runs["data parallel"], runs["FSDP"]
+        ratios = {key: fsdp[key] / ddp[key] for key in ("tokens_per_s", "peak_memory_mib")}
+        ratios["state_mib"] = fsdp["state_mib"] / ddp["state_mib"]
+        log(
+            f"  FSDP / data parallel: tokens/s {ratios['tokens_per_s']:.3f}, peak memory "
+            f"{ratios['peak_memory_mib']:.3f}, weights + optimizer state {ratios['state_mib']:.3f}"
+        )
     if args.json:
         print(json.dumps(report, indent=1))
     return 0

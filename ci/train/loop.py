@@ -96,6 +96,11 @@ class PhaseRun:
         # not once per process as accelerate does by default. Without a GPU, accelerate
         # joins the processes of torchrun only when told cpu=True (accelerate 1.15
         # `PartialState._prepare_backend`); otherwise each would train alone on all the data.
+        # accelerate keeps one AcceleratorState per process and refuses a second phase in the
+        # same process that asks another precision; the processes' group (PartialState) stays.
+        from accelerate.state import AcceleratorState
+
+        AcceleratorState._reset_state()
         self.accelerator = Accelerator(
             mixed_precision=config.mixed_precision,
             step_scheduler_with_optimizer=False,
@@ -115,6 +120,15 @@ class PhaseRun:
         self.distributed = self.parallel.name
         if fsdp and self.distributed != "FSDP":
             self.show.note("FSDP was asked for but there is one process: nothing to shard")
+        # What the weights are computed in, for the record: accelerate's fp16 (autocast and a
+        # gradient scaler) exists on GPUs only and leaves a CPU run in float32.
+        self.precision = {"no": "fp32", "bf16": "bf16", "fp16": "fp16"}[config.mixed_precision]
+        if self.precision == "fp16" and self.accelerator.device.type == "cpu":
+            self.precision = "fp32"
+            self.show.note(
+                "fp16 needs a GPU (autocast with a gradient scaler); on this CPU "
+                "the phase trains in float32 (bf16 works on CPUs)"
+            )
         self.history: dict[str, Any] = {
             "losses": [],
             "learning_rates": [],
@@ -322,6 +336,21 @@ def step_tokens(order: DataOrder, rows: Sequence[PackedRow], step: int) -> tuple
     return seen, sum(map(len, chosen)), sum(row.supervised for row in chosen)
 
 
+def peak_memory(device: Any) -> dict[str, Any]:
+    """This process's peak memory: what the GPU allocator handed out, or the process's RSS."""
+    import torch
+
+    if device.type == "cuda":
+        return {
+            "peak_memory_mib": round(torch.cuda.max_memory_allocated(device) / 2**20, 1),
+            "memory_measure": "torch.cuda.max_memory_allocated",
+        }
+    import resource
+
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    return {"peak_memory_mib": round(rss / 1024, 1), "memory_measure": "max RSS (CPU)"}
+
+
 def finished(final: Path, stamp: str) -> TrainResult | None:
     """The result of this very phase if it already completed (a re-run after a later kill)."""
     try:
@@ -369,7 +398,7 @@ def train_phase(
     run.build(total)
     first = run.resume(stamp, total) if resume else 0
     rate = run.train(rows, order, first, total, stamp)
-    held = run.parallel.held(run.model)
+    held = run.parallel.held(run.model, run.optimizer)
     fill = sum(map(len, rows)) / (len(rows) * config.max_len)
     result = TrainResult(
         steps=total,
@@ -387,9 +416,10 @@ def train_phase(
             "row_fill": round(fill, 4),
             "processes": run.processes,
             "distributed": run.distributed,
+            "precision": run.precision,
             "rows_per_step": order.rows_per_step,
-            "parameters": held[0],
-            "parameters_per_process": held[1],
+            **held,
+            **peak_memory(run.accelerator.device),
         },
         fingerprint=stamp,
         wall_s=time.monotonic() - started,

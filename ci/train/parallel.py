@@ -68,15 +68,29 @@ class Replicated:
     def unwrap(self, model: Any) -> Any:
         return self.accelerator.unwrap_model(model)
 
-    def held(self, model: Any) -> tuple[int, int]:
-        """(parameters of the model, parameters this process holds): the proof of sharding."""
+    def held(self, model: Any, optimizer: Any) -> dict[str, Any]:
+        """What this process holds of the model, against the whole: the proof of sharding.
+
+        `state_mib` counts the weights and the optimizer's moments this process keeps between
+        steps (gradients come and go within a step)."""
         from torch.distributed.tensor import DTensor
 
-        total = local = 0
+        def here(tensor: Any) -> Any:
+            return tensor.to_local() if isinstance(tensor, DTensor) else tensor
+
+        total = local = size = 0
         for param in model.parameters():
             total += param.numel()
-            local += param.to_local().numel() if isinstance(param, DTensor) else param.numel()
-        return total, local
+            local += here(param).numel()
+            size += here(param).nbytes
+            for value in optimizer.state.get(param, {}).values():
+                if hasattr(value, "nbytes") and value.dim() > 0:
+                    size += here(value).nbytes
+        return {
+            "parameters": total,
+            "parameters_per_process": local,
+            "state_mib": round(size / 2**20, 1),
+        }
 
 
 class Sharded(Replicated):

@@ -311,6 +311,22 @@ def test_bad_inputs_say_what_to_do(tiny_model: Path, tmp_path: Path) -> None:
         train_phase(tiny_model, [], TrainConfig(mixed_precision="fp8"), tmp_path)  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize(("asked", "ran"), [("fp16", "fp32"), ("bf16", "bf16")])
+def test_the_precision_a_phase_ran_in_is_recorded_and_fp16_on_a_cpu_is_named(
+    asked: str, ran: str, tiny_model: Path, samples: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    import torch
+
+    if torch.accelerator.is_available():
+        pytest.skip("this is about a machine without a GPU")
+    seen = Recorder()
+    config = TrainConfig(**{**CONFIG.__dict__, "mixed_precision": asked, "max_steps": 2})
+    result = train_phase(tiny_model, samples, config, tmp_path, progress=seen)
+    assert result.data["precision"] == ran
+    assert any("fp16 needs a GPU" in note for note in seen.notes) == (asked == "fp16")
+    assert all(math.isfinite(loss) for loss in result.losses)
+
+
 def test_fsdp_in_one_process_trains_the_whole_model_and_says_so(
     tiny_model: Path, samples: list[dict[str, Any]], tmp_path: Path
 ) -> None:
@@ -320,3 +336,8 @@ def test_fsdp_in_one_process_trains_the_whole_model_and_says_so(
     assert "FSDP was asked for but there is one process: nothing to shard" in seen.notes
     assert result.data["distributed"] == "NO"
     assert result.data["parameters_per_process"] == result.data["parameters"] > 0
+    assert result.data["peak_memory_mib"] > 0 and result.data["memory_measure"]
+    assert result.data["precision"] == "fp32"
+    # weights + AdamW's two moments, float32: 12 bytes a parameter (the tied head counted once)
+    expected = 12 * result.data["parameters"] / 2**20
+    assert result.data["state_mib"] == pytest.approx(expected, abs=0.1)
