@@ -4,6 +4,7 @@
 .venv/bin/python benchmarks/train_bench.py                  # SmolLM2-135M shape, 30 layers
 .venv/bin/python benchmarks/train_bench.py --layers 4       # a quicker, shallower run
 .venv/bin/python benchmarks/train_bench.py --json           # JSON on stdout, tables on stderr
+.venv/bin/python benchmarks/train_bench.py --skip-throughput --sharding 2   # (c) DDP vs FSDP
 ```
 
 Both parts run on realistic chat data of varying length: every seed example of the qna.yaml
@@ -31,6 +32,12 @@ turns (`--repeats` rounds), and each round prints its ratio; the summary is the 
   `per_device_train_batch_size` set as high as memory allows).
 It prints real tokens per step and the share of positions that are padding, for both, and for
 a fixed batch of 8 padded samples that ignores the budget (the common default).
+
+**(c) data parallel vs FSDP (`--sharding N`).** The same phase on the same model through
+`torchrun --nproc_per_node N` (`ci.build.run.launch_phase`, as `taxonbot build --launcher`
+does), once data parallel (the baseline) and once with `fsdp`: tokens/s, and per process the
+peak memory (CUDA's max allocated on a GPU, max RSS on a CPU), the weights + optimizer state
+it keeps between steps, and the parameters it holds.
 
 ## Numbers measured (CPU only: no GPU was lent to the session that wrote this)
 
@@ -155,6 +162,8 @@ def build_model(folder: Path, tokenizer: Any, layers: int) -> Path:
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM
 
+    from ci.train.quiet import quiet_transformers
+
     config = LlamaConfig(
         **{**SMOLLM2_135M, "num_hidden_layers": layers},
         vocab_size=len(tokenizer),
@@ -163,8 +172,9 @@ def build_model(folder: Path, tokenizer: Any, layers: int) -> Path:
         pad_token_id=tokenizer.pad_token_id,
     )
     torch.manual_seed(0)
-    LlamaForCausalLM(config).save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
+    with quiet_transformers():
+        LlamaForCausalLM(config).save_pretrained(folder)
+        tokenizer.save_pretrained(folder)
     return folder
 
 
