@@ -39,7 +39,18 @@ def main(argv: list[str] | None = None) -> int:
     except (TrainError, OSError, ValueError, TypeError) as exc:
         print(f"ci.train.phase: {exc}", file=sys.stderr)
         return 2
+    finally:
+        leave_process_group()
     return 0
+
+
+def leave_process_group() -> None:
+    """Close the launcher's process group before the interpreter exits: left to exit, gloo's
+    threads were torn down under it now and then (std::terminate, exit -6, after a good run)."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
 
 
 if __name__ == "__main__":
