@@ -265,13 +265,11 @@ def padding_report(encoded: list[Any], config: Any, pad_id: int) -> dict[str, An
     }
 
 
-def throughput(args: argparse.Namespace, samples: list[Any], tokenizer: Any) -> dict[str, Any]:
+def bench_config(args: argparse.Namespace, fsdp: bool = False) -> Any:
+    """The settings every timed run shares: the command line's shape, no checkpoints."""
     from ci.train.config import TrainConfig
-    from ci.train.data import encode_samples
-    from ci.train.order import DataOrder
-    from ci.train.packing import pack
 
-    config = TrainConfig(
+    return TrainConfig(
         learning_rate=2e-5,
         max_steps=args.steps,
         max_len=args.max_len,
@@ -279,7 +277,16 @@ def throughput(args: argparse.Namespace, samples: list[Any], tokenizer: Any) -> 
         grad_accum=args.grad_accum,
         checkpoint_every=0,
         seed=0,
+        fsdp=fsdp,
     )
+
+
+def throughput(args: argparse.Namespace, samples: list[Any], tokenizer: Any) -> dict[str, Any]:
+    from ci.train.data import encode_samples
+    from ci.train.order import DataOrder
+    from ci.train.packing import pack
+
+    config = bench_config(args)
     rows = pack(encode_samples(samples, tokenizer, args.max_len).samples, args.max_len)
     order = DataOrder(len(rows), args.micro_batch, args.grad_accum, 1, config.seed)
     rounds = []
@@ -304,7 +311,6 @@ def throughput(args: argparse.Namespace, samples: list[Any], tokenizer: Any) -> 
 def sharding(args: argparse.Namespace, samples: list[Any], tokenizer: Any) -> dict[str, Any]:
     """(c) one phase in `--sharding` processes through torchrun: data parallel, then FSDP."""
     from ci.build.run import launch_phase
-    from ci.train.config import TrainConfig
 
     torchrun = Path(sys.executable).with_name("torchrun")
     launcher = f"{torchrun} --nproc_per_node {args.sharding}"
@@ -312,18 +318,8 @@ def sharding(args: argparse.Namespace, samples: list[Any], tokenizer: Any) -> di
     with tempfile.TemporaryDirectory(prefix="train-bench-") as scratch:
         model_dir = build_model(Path(scratch) / "model", tokenizer, args.layers)
         for name, fsdp in (("data parallel", False), ("FSDP", True)):
-            config = TrainConfig(
-                learning_rate=2e-5,
-                max_steps=args.steps,
-                max_len=args.max_len,
-                micro_batch_size=args.micro_batch,
-                grad_accum=args.grad_accum,
-                checkpoint_every=0,
-                seed=0,
-                fsdp=fsdp,
-            )
             out = Path(scratch) / name.replace(" ", "-")
-            result = launch_phase(launcher, model_dir, samples, config, out)
+            result = launch_phase(launcher, model_dir, samples, bench_config(args, fsdp), out)
             data = result.data
             runs[name] = {
                 "tokens_per_s": result.tokens_per_s,
