@@ -9,10 +9,11 @@ requests (ci/build/self_replay.yaml, never the regression set's questions) befor
 greedily, and `replay_self` of those answers per phase sample are mixed into both phases
 (self-synthesized rehearsal: Huang et al., ACL 2024).
 
-Measured, it did not help this model, it hurt: with everything else equal the regression
-recall fell −0.080 with self-replay 0.5 against −0.019 without (232 pairs, lr 5e-5), and
-−0.086 against −0.072 (116 pairs, lr 1e-4); so `taxonbot build` leaves it off unless asked
-(`--replay-self`). See benchmarks/README.md.
+Measured on the 100-question regression set (benchmarks/README.md), it is within noise of no
+self-replay at lr 5e-5 (recall −0.063 ± 0.026 against −0.075 ± 0.033); with lr 3e-5 one seed
+passed the gate (−0.028) and another did not (−0.060, with 64 prompts). So `taxonbot build`
+leaves it off unless asked (`--replay-self`). The list has 212 prompts (version 2) so that a
+phase of a few hundred samples can replay half as many without repeating one.
 
 The answers are cached per start model file, prompt list and settings in the work folder, so a
 rerun or the next build from the same model does not ask again.
