@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 from ci.train import TrainError
 from ci.train.config import TrainConfig
@@ -53,5 +55,15 @@ def leave_process_group() -> None:
         dist.destroy_process_group()
 
 
+def leave(code: int) -> NoReturn:
+    """End a launched process once its work is written and its process group closed, without the
+    interpreter's teardown: there a joinable C++ thread (gloo's, the store client's) was now and
+    then destroyed under it ("terminate called without an active exception", exit -6, seen on a
+    second node after a good run), which fails the phase and leaves the other node waiting."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    leave(main())
