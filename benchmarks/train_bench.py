@@ -418,8 +418,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"{run['parameters_per_process']:,} of {run['parameters']:,}"
             )
         ddp, fsdp = runs["data parallel"], runs["FSDP"]
-        ratios = {key: fsdp[key] / ddp[key] for key in ("tokens_per_s", "peak_memory_mib")}
-        ratios["state_mib"] = fsdp["state_mib"] / ddp["state_mib"]
+        keys = ("tokens_per_s", "peak_memory_mib", "state_mib")
+        ratios = {key: fsdp[key] / ddp[key] for key in keys}
         log(
             f"  FSDP / data parallel: tokens/s {ratios['tokens_per_s']:.3f}, peak memory "
             f"{ratios['peak_memory_mib']:.3f}, weights + optimizer state {ratios['state_mib']:.3f}"

@@ -12,9 +12,9 @@ greedily, and `replay_self` of those answers per phase sample are mixed into bot
 Measured on the 100-question regression set (benchmarks/README.md), it is within noise of no
 self-replay at lr 5e-5 (recall −0.063 ± 0.026 against −0.075 ± 0.033); with lr 3e-5 one seed
 passed the gate (−0.028), another did not (−0.060), and with 212 prompts neither did the
-first seed again (−0.044). So `taxonbot build`
-leaves it off unless asked (`--replay-self`). The list has 212 prompts (version 2) so that a
-phase of a few hundred samples can replay half as many without repeating one.
+first seed again (−0.044). So `taxonbot build` leaves it off unless asked (`--replay-self`).
+The list has 212 prompts (version 2) so that a phase of a few hundred samples can replay half
+as many without repeating one.
 
 The answers are cached per start model file, prompt list and settings in the work folder, so a
 rerun or the next build from the same model does not ask again.
