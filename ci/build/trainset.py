@@ -10,6 +10,13 @@ knowledge leaf here gives three forms:
 - open book: the excerpt and the question, the answer — reading the source;
 - passage: the start of each document chunk, and the rest of it — the document's own wording.
 Each sample says its form, so the manifest can count them.
+
+A closed-book answer that is a bare document sentence (the extractive pipeline's) is given as a
+full reply: the sentence with the sentences that follow it in its excerpt, up to about
+FULL_REPLY_WORDS. Trained on bare 24-word sentences, SmolLM2 learned to answer *everything*
+tersely (regression answers fell from 40 to 20-25 words, and with them the share of the
+reference's facts they said); the seed answers users write are two or three sentences too.
+An answer not found in its excerpt (a model-written one) stays as it is.
 """
 
 from __future__ import annotations
@@ -17,10 +24,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from bot.checks.questions import normalise
 from ci.sdg.grounding import sentences
 from ci.sdg.sample import Sample
 
 MAX_TOPIC_WORDS = 30
+FULL_REPLY_WORDS = 40  # a closed-book reply grows by whole sentences of its excerpt to this
 
 
 def leaf_samples(
@@ -33,7 +42,7 @@ def leaf_samples(
     for sample in kept:
         closed = [
             {"role": "user", "content": sample.question},
-            {"role": "assistant", "content": sample.answer},
+            {"role": "assistant", "content": full_reply(sample.answer, sample.context)},
         ]
         out.append({"messages": closed, "leaf": leaf, "form": "closed_book"})
         if sample.context:
@@ -53,6 +62,28 @@ def leaf_samples(
         ]
         out.append({"messages": messages, "leaf": leaf, "form": "passage"})
     return out
+
+
+def full_reply(answer: str, context: str, words: int = FULL_REPLY_WORDS) -> str:
+    """`answer` with the sentences that follow it in `context` (before it, at the context's
+    end) until it has `words` words; `answer` itself when it is not whole sentences of it."""
+    said = sentences(answer)
+    found = sentences(context) if said else []
+    keys = [normalise(x) for x in found]
+    wanted = [normalise(x) for x in said]
+    start = next((i for i in range(len(keys)) if keys[i : i + len(wanted)] == wanted), None)
+    if start is None:
+        return answer
+    first, end = start, start + len(said)
+    count = len(answer.split())
+    while count < words and (end < len(found) or first > 0):
+        if end < len(found):
+            count += len(found[end].split())
+            end += 1
+        else:
+            first -= 1
+            count += len(found[first].split())
+    return " ".join(found[first:end])
 
 
 def form_counts(samples: Iterable[dict[str, Any]]) -> dict[str, int]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ci.build.trainset import form_counts, leaf_samples
+from ci.build.trainset import FULL_REPLY_WORDS, form_counts, full_reply, leaf_samples
 from ci.sdg.sample import Sample
 
 CHUNK = (
@@ -52,3 +52,37 @@ def test_skill_pairs_are_kept_as_they_are() -> None:
     out = leaf_samples("compositional_skills/x", "skills", [pair], [], "")
     assert out == [{"messages": pair.messages(), "leaf": "compositional_skills/x"}]
     assert form_counts(out) == {"pair": 1}
+
+
+DOC = (
+    "# Balance\n\nGreens are moist scraps rich in nitrogen. Browns are dry leaves and cardboard "
+    "rich in carbon. Use two to three buckets of browns per bucket of greens. Adjust by smell: "
+    "a sour pile wants browns, a dry one wants water."
+)
+
+
+def test_a_bare_document_sentence_is_learned_as_a_full_reply_in_document_order() -> None:
+    pair = kept("What are greens?", "Greens are moist scraps rich in nitrogen.", DOC)
+    closed = leaf_samples(LEAF, "knowledge", [pair], [DOC], "")[0]
+    reply = closed["messages"][1]["content"]
+    assert reply.startswith("Greens are moist scraps rich in nitrogen. Browns are dry leaves")
+    assert len(reply.split()) >= FULL_REPLY_WORDS  # whole sentences, until long enough
+    assert "#" not in reply
+
+
+def test_a_reply_at_the_end_of_its_excerpt_takes_the_sentences_before_it() -> None:
+    last = "Adjust by smell: a sour pile wants browns, a dry one wants water."
+    reply = full_reply(last, DOC, words=20)  # 12 words, then 11 before it
+    assert reply.endswith(last)
+    assert reply.startswith("Use two to three buckets")  # one sentence back was enough
+
+
+def test_an_answer_not_made_of_its_excerpt_sentences_is_left_as_written() -> None:
+    assert full_reply("Mostly browns.", DOC) == "Mostly browns."
+    assert full_reply("Greens are moist scraps rich in nitrogen.", "") == (
+        "Greens are moist scraps rich in nitrogen."
+    )
+    # the open-book form answers beside its excerpt: it stays the bare sentence
+    pair = kept("What are greens?", "Greens are moist scraps rich in nitrogen.", DOC)
+    open_book = leaf_samples(LEAF, "knowledge", [pair], [DOC], "")[1]
+    assert open_book["messages"][1]["content"] == "Greens are moist scraps rich in nitrogen."
