@@ -16,6 +16,13 @@ first seed again (−0.044). So `taxonbot build` leaves it off unless asked (`--
 The list has 212 prompts (version 2) so that a phase of a few hundred samples can replay half
 as many without repeating one.
 
+Each prompt is asked the two ways a build is asked later: as a user asks (the chat template's
+default system turn) and as the bot asks (the novelty check's system prompt, which the preview
+and the branch evaluation share). Session 7 found the drift lives in the second: trained on
+samples with the default system turn only, the model's answers under the bot's "briefly" prompt
+halved in length (40 → 25 words on the regression set) and lost content, while nothing in the
+replay showed it how it used to answer there.
+
 The answers are cached per start model file, prompt list and settings in the work folder, so a
 rerun or the next build from the same model does not ask again.
 """
@@ -31,13 +38,14 @@ from pathlib import Path
 from typing import Any
 
 from ci.eval.regression import read_item_file
+from ci.gaps.novelty import SYSTEM as BOT_SYSTEM
 from ci.runtime.base import ChatRequest, ModelBackend
 
 SELF_REPLAY_FILE = Path(__file__).with_name("self_replay.yaml")
 FIELDS = ("id", "category", "question")
 HINT = "Fix the file, or leave out --self-replay-prompts to use ci/build/self_replay.yaml."
 MAX_TOKENS = 192  # a full short answer; longer ones are cut back to their last whole sentence
-FORMAT = 1  # bump when what is cached changes shape
+FORMAT = 2  # bump when what is cached changes shape
 _SENTENCE_END = re.compile(r"(?<![0-9])[.!?][\"')\]]*(?=\s|$)")
 
 
@@ -62,23 +70,29 @@ def whole_sentences(text: str) -> str:
     return text[: ends[-1]].strip() if ends else ""
 
 
-def request(question: str, seed: int) -> ChatRequest:
-    """As a user asks: no system turn of ours (the model's chat template adds its default)."""
+ASKED_AS = {"user": (), "bot": (("system", BOT_SYSTEM),)}  # the system turn each way sends
+
+
+def request(question: str, seed: int, asked_as: str = "user") -> ChatRequest:
+    """As a user asks (no system turn of ours: the chat template adds its default), or as the
+    bot asks (the novelty check's system prompt)."""
+    messages = (*ASKED_AS[asked_as], ("user", question))
     return ChatRequest(
-        (("user", question),), max_tokens=MAX_TOKENS, temperature=0.0, seed=seed, tag="self_replay"
+        messages, max_tokens=MAX_TOKENS, temperature=0.0, seed=seed, tag="self_replay"
     )
 
 
 def cache_key(model_sha256: str, prompts: Prompts, seed: int) -> str:
     body = {"format": FORMAT, "model": model_sha256, "prompts": prompts.sha256}
-    body |= {"max_tokens": MAX_TOKENS, "seed": seed}
+    body |= {"max_tokens": MAX_TOKENS, "seed": seed, "bot_system": BOT_SYSTEM}
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:20]
 
 
 def self_replay(
     backend: ModelBackend, model_sha256: str, prompts: Prompts, cache: Path, seed: int
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """(samples, record): one chat sample per prompt the model answered in whole sentences."""
+    """(samples, record): one chat sample per prompt and way of asking that the model answered
+    in whole sentences."""
     key = cache_key(model_sha256, prompts, seed)
     cached = cache / f"{key}.json"
     record: dict[str, Any] = {
@@ -87,6 +101,7 @@ def self_replay(
         "sha256": prompts.sha256,
         "model_sha256": model_sha256,
         "max_tokens": MAX_TOKENS,
+        "asked_as": {"user": "the chat template's default system turn", "bot": BOT_SYSTEM},
         "cache_key": key,
     }
     if cached.is_file():
@@ -95,16 +110,18 @@ def self_replay(
             return body["samples"], {**record, **body["record"], "cached": True}
         except (OSError, ValueError, KeyError, TypeError):
             pass  # a damaged cache entry is asked again below
-    done = backend.complete([request(item["question"], seed) for item in prompts.items])
+    asks = [(item, way) for way in ASKED_AS for item in prompts.items]
+    done = backend.complete([request(item["question"], seed, way) for item, way in asks])
     samples, dropped = [], []
-    for item, answer in zip(prompts.items, done, strict=True):
+    for (item, way), answer in zip(asks, done, strict=True):
         text = answer.text.strip()
         if answer.finish_reason == "length":
             text = whole_sentences(text)
         if answer.finish_reason == "error" or not text:
-            dropped.append(item["id"])
+            dropped.append(item["id"] if way == "user" else f"{item['id']} (as the bot asks)")
             continue
-        messages = [{"role": "user", "content": item["question"]}]
+        messages = [{"role": role, "content": body} for role, body in ASKED_AS[way]]
+        messages.append({"role": "user", "content": item["question"]})
         messages.append({"role": "assistant", "content": text})
         samples.append({"messages": messages, "leaf": "self-replay", "form": "self_replay"})
     outcome = {"answered": len(samples), "dropped": dropped}

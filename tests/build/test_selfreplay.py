@@ -15,6 +15,7 @@ from ci.build.selfreplay import (
     whole_sentences,
 )
 from ci.eval.regression import RegressionSetError, load_regression
+from ci.gaps.novelty import SYSTEM as NOVELTY_SYSTEM
 from ci.runtime import BackendError, ChatRequest
 from ci.runtime.fake import FakeBackend
 
@@ -39,16 +40,31 @@ def prompts(*questions: str) -> Prompts:
     return Prompts("prompts.yaml", "1", "abc", items)
 
 
-def test_each_answer_becomes_a_chat_sample_asked_greedily_as_a_user(tmp_path: Path) -> None:
-    model = FakeBackend({"self_replay": lambda r: f"Answer to {r.messages[-1][1]}"})
+def test_each_prompt_is_asked_greedily_as_a_user_and_as_the_bot_asks(tmp_path: Path) -> None:
+    def reply(request: ChatRequest) -> str:
+        way = "bot" if request.messages[0][0] == "system" else "user"
+        return f"Answer to {request.messages[-1][1]} for the {way}."
+
+    model = FakeBackend({"self_replay": reply})
     samples, record = self_replay(model, "m1", prompts("Q one?", "Q two?"), tmp_path, 3)
-    assert [s["messages"][0]["content"] for s in samples] == ["Q one?", "Q two?"]
-    assert samples[0]["messages"][1] == {"role": "assistant", "content": "Answer to Q one?"}
-    assert {s["form"] for s in samples} == {"self_replay"}
-    asked = model.requests[0]
-    assert asked.messages == (("user", "Q one?"),)  # no system turn of ours
-    assert (asked.temperature, asked.seed, asked.max_tokens) == (0.0, 3, MAX_TOKENS)
-    assert record["answered"] == 2 and record["dropped"] == [] and not record["cached"]
+    assert len(samples) == 4 and {s["form"] for s in samples} == {"self_replay"}
+    as_user = [s["messages"] for s in samples if s["messages"][0]["role"] == "user"]
+    as_bot = [s["messages"] for s in samples if s["messages"][0]["role"] == "system"]
+    assert as_user[0] == [
+        {"role": "user", "content": "Q one?"},
+        {"role": "assistant", "content": "Answer to Q one? for the user."},
+    ]
+    assert as_bot[1] == [
+        {"role": "system", "content": NOVELTY_SYSTEM},  # the prompt the bot's checks send
+        {"role": "user", "content": "Q two?"},
+        {"role": "assistant", "content": "Answer to Q two? for the bot."},
+    ]
+    asked = {r.messages for r in model.requests}
+    assert (("user", "Q one?"),) in asked  # no system turn of ours
+    assert (("system", NOVELTY_SYSTEM), ("user", "Q one?")) in asked
+    for request in model.requests:
+        assert (request.temperature, request.seed, request.max_tokens) == (0.0, 3, MAX_TOKENS)
+    assert record["answered"] == 4 and record["dropped"] == [] and not record["cached"]
 
 
 def test_a_cut_off_answer_keeps_its_whole_sentences_and_one_without_any_is_dropped(
@@ -63,8 +79,10 @@ def test_a_cut_off_answer_keeps_its_whole_sentences_and_one_without_any_is_dropp
 
     model = FakeBackend({"self_replay": reply})
     samples, record = self_replay(model, "m", prompts("long?", "short?"), tmp_path, 0)
-    assert [s["messages"][1]["content"] for s in samples] == ["It is warm. Then it rains all day."]
-    assert record["dropped"] == ["p1"]
+    assert [s["messages"][-1]["content"] for s in samples] == [
+        "It is warm. Then it rains all day."
+    ] * 2
+    assert record["dropped"] == ["p1", "p1 (as the bot asks)"]
 
 
 def test_whole_sentences_does_not_end_on_a_list_number() -> None:
@@ -77,10 +95,10 @@ def test_answers_are_cached_per_model_and_asked_again_for_another(tmp_path: Path
     model = FakeBackend({"self_replay": "Fine."})
     first = self_replay(model, "m1", prompts("A?", "B?"), tmp_path, 0)
     again = self_replay(model, "m1", prompts("A?", "B?"), tmp_path, 0)
-    assert len(model.requests) == 2, "the second call came from the cache"
+    assert len(model.requests) == 4, "the second call came from the cache"
     assert again[0] == first[0] and again[1]["cached"]
     self_replay(model, "m2", prompts("A?", "B?"), tmp_path, 0)
-    assert len(model.requests) == 4, "another start model is asked again"
+    assert len(model.requests) == 8, "another start model is asked again"
 
 
 def test_a_damaged_cache_entry_is_asked_again(tmp_path: Path) -> None:
@@ -88,7 +106,7 @@ def test_a_damaged_cache_entry_is_asked_again(tmp_path: Path) -> None:
     _, record = self_replay(model, "m1", prompts("A?"), tmp_path, 0)
     (tmp_path / f"{record['cache_key']}.json").write_text("{half")
     samples, record = self_replay(model, "m1", prompts("A?"), tmp_path, 0)
-    assert len(samples) == 1 and not record["cached"] and len(model.requests) == 2
+    assert len(samples) == 2 and not record["cached"] and len(model.requests) == 4
 
 
 def test_a_failed_request_is_dropped_and_not_cached(tmp_path: Path) -> None:
@@ -99,7 +117,7 @@ def test_a_failed_request_is_dropped_and_not_cached(tmp_path: Path) -> None:
 
     model = FakeBackend({"self_replay": flaky})
     samples, record = self_replay(model, "m1", prompts("A?", "B?"), tmp_path, 0)
-    assert len(samples) == 1 and record["dropped"] == ["p1"]
+    assert len(samples) == 2 and record["dropped"] == ["p1", "p1 (as the bot asks)"]
     assert not list(tmp_path.glob("*.json")), "a run with a failure is not cached"
 
 
