@@ -21,7 +21,9 @@ default system turn) and as the bot asks (the novelty check's system prompt, whi
 and the branch evaluation share). Session 7 found the drift lives in the second: trained on
 samples with the default system turn only, the model's answers under the bot's "briefly" prompt
 halved in length (40 → 25 words on the regression set) and lost content, while nothing in the
-replay showed it how it used to answer there.
+replay showed it how it used to answer there. Asked both ways, at lr 3e-5 the regression set
+held (score −0.001, recall −0.022) while the leaf's score gain fell under min_gain (+0.031);
+at 5e-5 the leaf passed and the regression recall fell −0.054. So it stays off by default.
 
 The answers are cached per start model file, prompt list and settings in the work folder, so a
 rerun or the next build from the same model does not ask again.
