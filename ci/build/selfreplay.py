@@ -18,7 +18,7 @@ as many without repeating one.
 
 Each prompt is asked the two ways a build is asked later: as a user asks (the chat template's
 default system turn) and as the bot asks (the novelty check's system prompt, which the preview
-and the branch evaluation share). Session 7 found the drift lives in the second: trained on
+and the branch evaluation share). The learning benchmark found the drift in the second: trained on
 samples with the default system turn only, the model's answers under the bot's "briefly" prompt
 halved in length (40 → 25 words on the regression set) and lost content, while nothing in the
 replay showed it how it used to answer there. Asked both ways, at lr 3e-5 the regression set

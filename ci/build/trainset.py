@@ -12,7 +12,7 @@ knowledge leaf here gives three forms:
 Each sample says its form, so the manifest can count them.
 
 A closed-book answer that is a bare document sentence (the extractive pipeline's) is given as a
-full reply: the sentence with the sentences that follow it in its excerpt, up to about
+full reply: the sentence with the sentences that follow it in its excerpt, until it has about
 FULL_REPLY_WORDS. Trained on bare 24-word sentences, SmolLM2 learned to answer *everything*
 tersely (regression answers fell from 40 to 20-25 words, and with them the share of the
 reference's facts they said); the seed answers users write are two or three sentences too.
