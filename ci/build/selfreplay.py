@@ -23,7 +23,8 @@ samples with the default system turn only, the model's answers under the bot's "
 halved in length (40 → 25 words on the regression set) and lost content, while nothing in the
 replay showed it how it used to answer there. Asked both ways, at lr 3e-5 the regression set
 held (score −0.001, recall −0.022) while the leaf's score gain fell under min_gain (+0.031);
-at 5e-5 the leaf passed and the regression recall fell −0.054. So it stays off by default.
+at 5e-5 the leaf passed and the regression recall fell −0.054, and twice as much self-replay
+(`--replay-self 1.0`) at 5e-5 lost the same (−0.054). So it stays off by default.
 
 The answers are cached per start model file, prompt list and settings in the work folder, so a
 rerun or the next build from the same model does not ask again.
