@@ -114,17 +114,17 @@ def self_replay(
         except (OSError, ValueError, KeyError, TypeError):
             pass  # a damaged cache entry is asked again below
     asks = [(item, way) for way in ASKED_AS for item in prompts.items]
-    done = backend.complete([request(item["question"], seed, way) for item, way in asks])
+    sent = [request(item["question"], seed, way) for item, way in asks]
+    done = backend.complete(sent)
     samples, dropped = [], []
-    for (item, way), answer in zip(asks, done, strict=True):
+    for (item, way), asked, answer in zip(asks, sent, done, strict=True):
         text = answer.text.strip()
         if answer.finish_reason == "length":
             text = whole_sentences(text)
         if answer.finish_reason == "error" or not text:
             dropped.append(item["id"] if way == "user" else f"{item['id']} (as the bot asks)")
             continue
-        messages = [{"role": role, "content": body} for role, body in ASKED_AS[way]]
-        messages.append({"role": "user", "content": item["question"]})
+        messages = [{"role": role, "content": body} for role, body in asked.messages]
         messages.append({"role": "assistant", "content": text})
         samples.append({"messages": messages, "leaf": "self-replay", "form": "self_replay"})
     outcome = {"answered": len(samples), "dropped": dropped}
