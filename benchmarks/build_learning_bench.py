@@ -52,6 +52,11 @@ def run(argv: list[str] | None = None) -> int:
         "--replay-self", type=float, default=0.0, help="self-replay per sample (0: off)"
     )
     parser.add_argument(
+        "--replay-distill",
+        action="store_true",
+        help="learn the self-replay by KL toward the start model (needs --replay-self)",
+    )
+    parser.add_argument(
         "--drop-block",
         action="append",
         default=[],
@@ -89,7 +94,7 @@ def run(argv: list[str] | None = None) -> int:
             "--max-len", "512", "--grad-accum", "4", "--docs-mirror", str(mirror),
             "--replay-self", str(args.replay_self), "--seed", str(args.seed),
             "--docs-cache", str(work / "docs"), "--version", f"bench-{int(time.time())}",
-            *extra,
+            *(["--replay-distill"] if args.replay_distill else []), *extra,
         ]
     )  # fmt: skip
     wall = time.monotonic() - started

@@ -60,6 +60,7 @@ class BuildOptions:
     replay_knowledge: float = 0.3
     replay_previous: float = 0.2
     replay_self: float = 0.0  # the start model's own answers, per sample of each phase
+    replay_distill: bool = False  # learn them as the start model's distributions (KL), not SFT
     self_replay_prompts: Path | None = None  # default: ci/build/self_replay.yaml
     quant: str = "Q4_K_M"
     threshold: float | None = None
@@ -106,6 +107,11 @@ def _build(options: BuildOptions) -> tuple[Path, dict[str, Any]]:
     work.mkdir(parents=True, exist_ok=True)
     config = TrainConfig(**{"seed": options.seed, **options.train})
     config.check()
+    if options.replay_distill and not options.replay_self:
+        raise BuildError(
+            "--replay-distill learns the self-replay from the start model's distributions, so "
+            "it needs self-replay: add --replay-self (e.g. 0.5)"
+        )
     base_gguf = options.base_model or Path(_default_gguf())
     if not base_gguf.is_file():
         raise BuildError(f"the base model {base_gguf} is not a file: pass --base-model a GGUF")
@@ -113,6 +119,10 @@ def _build(options: BuildOptions) -> tuple[Path, dict[str, Any]]:
     tree = materialize(repo, commit, work / "tree" / commit)
     data = generate_data(options, tree, leaves, work)
     own = self_replay_data(options, previous, base_dir, work)
+    if options.replay_distill:
+        # The start model, in the HF form training reads, is the distribution to keep.
+        config = replace(config, distill_from=str(base_dir))
+        own["samples"] = [{**sample, "distill": True} for sample in own["samples"]]
     phases, mixing = train_phases(options, config, data, previous, own, base_dir, work)
     version = options.version or next_version(options.out)
     staging = options.out / f".staging-{version}"
@@ -305,9 +315,18 @@ def train_phases(
         "replay_self": options.replay_self,
     }
     mixing["self_replay"] = own["record"]
+    if own["samples"]:
+        mixing["self_replay"]["learned_as"] = (
+            "KL toward the start model's next-token distributions"
+            if options.replay_distill
+            else "cross-entropy on the answers' tokens"
+        )
     mixing["phase1"]["samples"] = len(phase1)
     mixing["phase2"]["samples"] = len(phase2)
-    start, record, losses = base_dir, {"config": config.fingerprinted()}, {}
+    settings = config.fingerprinted()
+    if config.distill_from:  # a folder of this machine's work dir: the record says what it is
+        settings["distill_from"] = "start model"
+    start, record, losses = base_dir, {"config": settings}, {}
     for name, samples in (("phase1", phase1), ("phase2", phase2)):
         if not samples:
             record[name] = {"skipped": "no samples"}

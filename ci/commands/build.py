@@ -59,6 +59,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "sample of the phase (e.g. 0.5; default 0: off, see benchmarks/README.md)",
     )
     parser.add_argument(
+        "--replay-distill",
+        action="store_true",
+        help="learn the self-replay as the start model's whole next-token distributions (a KL "
+        "loss toward it) instead of its answers' tokens; needs --replay-self",
+    )
+    parser.add_argument(
         "--self-replay-prompts", help="YAML list of general prompts (default: ours)"
     )
     parser.add_argument("--quant", default="Q4_K_M", help="GGUF quantization")
@@ -132,6 +138,7 @@ def run(args: argparse.Namespace) -> int:
         replay_knowledge=args.replay_knowledge,
         replay_previous=args.replay_previous,
         replay_self=args.replay_self,
+        replay_distill=args.replay_distill,
         self_replay_prompts=Path(args.self_replay_prompts) if args.self_replay_prompts else None,
         quant=args.quant,
         threshold=args.threshold,

@@ -34,6 +34,9 @@ class TrainConfig:
     mixed_precision: Literal["no", "bf16", "fp16"] = "no"  # bf16 on GPUs that have it
     attn_implementation: str | None = None  # transformers' default (sdpa) unless set
     fsdp: bool = False  # shard weights, gradients, optimizer state over the processes (FSDP2)
+    # An HF model folder: samples marked "distill" learn its next-token distribution (KL)
+    # instead of their written tokens. Each process holds a whole copy of it (not sharded).
+    distill_from: str | None = None
 
     def problems(self) -> list[str]:
         found = []

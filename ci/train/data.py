@@ -5,6 +5,10 @@ A sample is `{"messages": [{"role": ..., "content": ...}, ...]}`, the shape of t
 the characters each assistant turn adds to the rendering (its content, the end-of-turn token
 and whatever the template puts after it) are the supervised span, and a token is supervised
 when it starts inside one. Everything else gets the label -100, which the loss ignores.
+
+A sample with `"distill": true` is learned differently when the phase has a reference model
+(`TrainConfig.distill_from`): its assistant tokens are trained toward the reference's whole
+next-token distribution (KL) instead of toward the one token written there (see loop.py).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ BATCH = 512  # texts per tokenizer call: the fast tokenizer encodes a batch on a
 class TokenizedSample:
     input_ids: tuple[int, ...]
     labels: tuple[int, ...]
+    distill: bool = False  # learn its supervised tokens from the reference model's distribution
 
     def __len__(self) -> int:
         return len(self.input_ids)
@@ -135,10 +140,11 @@ def encode_samples(
     """Token ids and labels for each sample; longer than max_len: dropped or cut, and counted."""
     if getattr(tokenizer, "chat_template", None) is None:
         raise TrainError("the tokenizer has no chat template; use an instruct model's tokenizer")
-    rendered = []
+    rendered, distill = [], []
     for number, sample in enumerate(samples, 1):
         messages = check_sample(sample, f"sample {number}")
         rendered.append(assistant_spans(tokenizer, messages))
+        distill.append(bool(sample.get("distill")))
     kept: list[TokenizedSample] = []
     long = truncated = unsupervised = 0
     for first in range(0, len(rendered), BATCH):
@@ -146,8 +152,12 @@ def encode_samples(
         batch = tokenizer(
             [text for text, _ in chunk], add_special_tokens=False, return_offsets_mapping=True
         )
-        for (_, spans), ids, offsets in zip(
-            chunk, batch["input_ids"], batch["offset_mapping"], strict=True
+        for (_, spans), ids, offsets, soft in zip(
+            chunk,
+            batch["input_ids"],
+            batch["offset_mapping"],
+            distill[first : first + BATCH],
+            strict=True,
         ):
             labels = label_tokens(ids, offsets, spans)
             cut = len(ids) > max_len
@@ -159,5 +169,5 @@ def encode_samples(
                 unsupervised += 1  # e.g. a question that fills max_len before its answer
                 continue
             truncated += cut
-            kept.append(TokenizedSample(tuple(ids), tuple(labels)))
+            kept.append(TokenizedSample(tuple(ids), tuple(labels), soft))
     return Encoded(kept, long, truncated, unsupervised)

@@ -8,6 +8,12 @@ and divided by the step's total on all processes, so one step is one mean over t
 effective batch, whatever the split. Checkpoints and the final folder are written atomically
 (`checkpoint.py`); `resume=True` goes on from the newest good checkpoint and computes exactly
 what the uninterrupted run would have. Multi-node runs need `out_dir` on a shared filesystem.
+
+Distillation: with `distill_from` set, the supervised tokens of samples marked "distill" are
+learned as the KL divergence from that reference model's next-token distribution to the
+model's, summed per token like the cross-entropy of the others (one mean over both). Replaying
+a model's own greedy answers teaches one token per position; its distribution says how it
+weighed every other, which is what keeps it from drifting (Hinton et al. 2015; Li & Hoiem 2016).
 """
 
 from __future__ import annotations
@@ -47,16 +53,24 @@ def fingerprint(
     digest = hashlib.sha256()
     head = {"config": config.fingerprinted(), "processes": processes, "layout": layout}
     head["base_config"] = (base / "config.json").read_text(encoding="utf-8")
-    # Size and modification time stand for the weights' content without reading gigabytes:
-    # a retrained phase 1 rewrites its final folder, which makes phase 2's checkpoints stale.
-    head["base_weights"] = sorted(
-        (p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in base.glob("*.safetensors")
-    )
+    head["base_weights"] = weights_stamp(base)
+    if config.distill_from:
+        head["reference_weights"] = weights_stamp(Path(config.distill_from))
     digest.update(json.dumps(head, sort_keys=True, default=str).encode())
     for row in rows:
         digest.update(array("q", row.input_ids).tobytes() + array("q", row.labels).tobytes())
         digest.update(array("q", row.position_ids).tobytes())
+        if row.distill:
+            digest.update(b"distill" + bytes(row.distill))
     return digest.hexdigest()
+
+
+def weights_stamp(folder: Path) -> list[tuple[str, int, int]]:
+    """Size and modification time stand for the weights' content without reading gigabytes:
+    a retrained phase 1 rewrites its final folder, which makes phase 2's checkpoints stale."""
+    return sorted(
+        (p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in folder.glob("*.safetensors")
+    )
 
 
 def load_tokenizer(model_dir: Path) -> Any:
@@ -137,6 +151,7 @@ class PhaseRun:
             "useful_tokens": 0,
             "supervised_tokens": 0,
         }
+        self.reference: Any = None  # the distillation target's model, loaded by build()
 
     @property
     def main(self) -> bool:
@@ -149,19 +164,15 @@ class PhaseRun:
     def build(self, total_steps: int) -> None:
         import torch
         from accelerate.utils import set_seed
-        from transformers import AutoModelForCausalLM, get_cosine_schedule_with_warmup
+        from transformers import get_cosine_schedule_with_warmup
 
         set_seed(self.config.seed)
-        extra = {}
-        if self.config.attn_implementation:
-            extra["attn_implementation"] = self.config.attn_implementation
-        try:
-            with quiet_transformers():
-                model = AutoModelForCausalLM.from_pretrained(
-                    self.model_dir, dtype=torch.float32, **extra
-                )
-        except (OSError, ValueError) as error:
-            raise TrainError(f"{self.model_dir}: cannot load the model ({error})") from None
+        model = self.load(self.model_dir, torch.float32)
+        if self.config.distill_from and self.reference is None:
+            # Half the memory where the phase computes in bf16 anyway; CPUs keep float32.
+            dtype = torch.bfloat16 if self.precision == "bf16" else torch.float32
+            self.reference = self.load(Path(self.config.distill_from), dtype, "reference ")
+            self.reference.requires_grad_(False).eval().to(self.accelerator.device)
         model = self.parallel.shard(model)  # before the optimizer: sharding swaps the parameters
         decay = [p for p in model.parameters() if p.requires_grad and p.dim() >= 2]
         rest = [p for p in model.parameters() if p.requires_grad and p.dim() < 2]
@@ -174,6 +185,20 @@ class PhaseRun:
         prepared = self.parallel.prepare(model, optimizer, scheduler)
         self.model, self.optimizer, self.scheduler = prepared
         self.model.train()
+
+    def load(self, folder: Path, dtype: Any, what: str = "") -> Any:
+        from transformers import AutoModelForCausalLM
+
+        extra = {}
+        if self.config.attn_implementation:
+            extra["attn_implementation"] = self.config.attn_implementation
+        if not (folder / "config.json").is_file():
+            raise TrainError(f"the {what}model {folder} is not a Hugging Face model folder")
+        try:
+            with quiet_transformers():
+                return AutoModelForCausalLM.from_pretrained(folder, dtype=dtype, **extra)
+        except (OSError, ValueError) as error:
+            raise TrainError(f"{folder}: cannot load the {what}model ({error})") from None
 
     def rebuild(self, total_steps: int) -> None:
         """After a failed load left the model half-overwritten: start again from the base."""
@@ -225,11 +250,15 @@ class PhaseRun:
             # Gradients are exchanged once per step, on the last micro-batch.
             with parallel.syncing(model, last):
                 inputs = collate([tensors[i] for i in batch], accelerator.device)
-                # use_cache=False: with a cache, transformers does not look for packed
-                # sequences in position_ids and the samples of a row would see each other.
-                out = model(**inputs, use_cache=False, num_items_in_batch=weight)
-                parallel.backward(out.loss)
-            total += out.loss.detach()
+                soft = inputs.pop("distill", None)
+                if soft is not None and self.reference is not None:
+                    loss = self.distilled_loss(inputs, soft, weight)
+                else:
+                    # use_cache=False: with a cache, transformers does not look for packed
+                    # sequences in position_ids and the samples of a row would see each other.
+                    loss = model(**inputs, use_cache=False, num_items_in_batch=weight).loss
+                parallel.backward(loss)
+            total += loss.detach()
         if self.config.max_grad_norm:
             parallel.clip(model, self.config.max_grad_norm)
         self.optimizer.step()
@@ -238,6 +267,31 @@ class PhaseRun:
         if accelerator.num_processes > 1:
             total = accelerator.reduce(total, reduction="mean")
         return float(total.item())
+
+    def distilled_loss(self, inputs: dict[str, Any], soft: Any, weight: float) -> Any:
+        """Cross-entropy on the written tokens plus KL(reference ‖ model) on the distilled
+        ones, each summed over its tokens and divided by the step's supervised tokens."""
+        import torch
+        import torch.nn.functional as F
+
+        from ci.train.data import IGNORE
+
+        labels = inputs["labels"].masked_fill(soft, IGNORE)
+        ids, positions = inputs["input_ids"], inputs["position_ids"]
+        out = self.model(
+            input_ids=ids,
+            position_ids=positions,
+            labels=labels,
+            use_cache=False,
+            num_items_in_batch=weight,
+        )
+        with torch.no_grad():
+            target = self.reference(input_ids=ids, position_ids=positions, use_cache=False).logits
+        where = soft[:, 1:]  # token t is predicted by the logits at t - 1
+        student = out.logits[:, :-1][where].float().log_softmax(-1)
+        teacher = target[:, :-1][where].float().log_softmax(-1)
+        kl = F.kl_div(student, teacher, log_target=True, reduction="sum")
+        return out.loss + kl / weight
 
     def train(
         self, rows: Sequence[PackedRow], order: DataOrder, first: int, total: int, stamp: str

@@ -5,7 +5,8 @@ Each row concatenates whole samples; `position_ids` restart at 0 where a sample 
 those restarts as sample boundaries and builds a block-diagonal causal mask for sdpa and eager
 attention (flash-attention uses the same position_ids as varlen boundaries), so a packed row
 computes exactly what the samples would alone. Each sample's first label is -100, so no
-sample learns to predict the next one's first token.
+sample learns to predict the next one's first token. A row that holds a distilled sample
+(data.py) marks its supervised tokens in `distill`; rows without one leave it empty.
 
 `pad_batches` is the usual alternative (one sample per row, padded to the longest in the batch),
 kept as the baseline the benchmark compares with.
@@ -26,6 +27,7 @@ class PackedRow:
     labels: tuple[int, ...]
     position_ids: tuple[int, ...]
     samples: int
+    distill: tuple[int, ...] = ()  # 1 where a token is learned by distillation; () if none
 
     def __len__(self) -> int:
         return len(self.input_ids)
@@ -79,12 +81,15 @@ def pack(samples: Sequence[TokenizedSample], max_len: int) -> list[PackedRow]:
         ids: list[int] = []
         labels: list[int] = []
         positions: list[int] = []
+        soft: list[int] = []
         for index in group:
             sample = samples[index]
             ids += sample.input_ids
             labels += sample.labels
             positions += range(len(sample))
-        rows.append(PackedRow(tuple(ids), tuple(labels), tuple(positions), len(group)))
+            soft += [int(sample.distill and label != IGNORE) for label in sample.labels]
+        marked = tuple(soft) if any(soft) else ()
+        rows.append(PackedRow(tuple(ids), tuple(labels), tuple(positions), len(group), marked))
     return rows
 
 

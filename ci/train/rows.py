@@ -17,6 +17,7 @@ class RowTensors:
     input_ids: torch.Tensor
     labels: torch.Tensor
     position_ids: torch.Tensor
+    distill: torch.Tensor | None = None  # bool per token; None when the row distills nothing
 
     @classmethod
     def of(cls, row: PackedRow) -> RowTensors:
@@ -24,6 +25,7 @@ class RowTensors:
             torch.tensor(row.input_ids, dtype=torch.long),
             torch.tensor(row.labels, dtype=torch.long),
             torch.tensor(row.position_ids, dtype=torch.long),
+            torch.tensor(row.distill, dtype=torch.bool) if row.distill else None,
         )
 
     def __len__(self) -> int:
@@ -35,7 +37,9 @@ def collate(rows: Sequence[RowTensors], device: Any, pad_id: int = 0) -> dict[st
 
     The tail's positions restart at 0, so transformers treats it as one more packed sequence:
     no real token attends to it, and its labels are ignored. attention_mask stays None, which
-    is what makes transformers read the packing from position_ids.
+    is what makes transformers read the packing from position_ids. When a row distills,
+    the batch also has "distill" (bool per token, False on padding), which the model must not
+    be given: the loop takes it out.
     """
     width = max(len(row) for row in rows)
     if all(len(row) == width for row in rows):
@@ -56,4 +60,9 @@ def collate(rows: Sequence[RowTensors], device: Any, pad_id: int = 0) -> dict[st
             batch["labels"][index, :size] = row.labels
             batch["position_ids"][index, :size] = row.position_ids
             batch["position_ids"][index, size:] = torch.arange(width - size)
+    if any(row.distill is not None for row in rows):
+        batch["distill"] = torch.zeros((len(rows), width), dtype=torch.bool)
+        for index, row in enumerate(rows):
+            if row.distill is not None:
+                batch["distill"][index, : len(row)] = row.distill
     return {name: tensor.to(device, non_blocking=True) for name, tensor in batch.items()}

@@ -228,6 +228,13 @@ def test_the_cli_says_so_for_a_corrupt_previous_build_and_exits_2(
     assert err.startswith("taxonbot build: ") and "Traceback" not in err
 
 
+def test_distilling_the_self_replay_without_self_replay_says_what_to_add(tmp_path: Path) -> None:
+    repo = taxonomy_repo(tmp_path / "repo", (HAIKU,))
+    options = BuildOptions(repo=repo, out=tmp_path / "builds", replay_distill=True)
+    with pytest.raises(BuildError, match="add --replay-self"):
+        build(options)
+
+
 def test_a_disk_that_fills_says_so_and_keeps_the_work_folder(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

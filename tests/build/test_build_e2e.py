@@ -53,7 +53,7 @@ def test_a_build_exports_a_gguf_that_answers_and_the_next_build_is_incremental(
         f"  - id: p{i}\n    category: c\n    question: What is {i} plus {i}?\n" for i in range(10)
     ]
     prompts.write_text("version: 1\nitems:\n" + "".join(items), encoding="utf-8")
-    own = ["--self-replay-prompts", str(prompts), "--replay-self", "1"]
+    own = ["--self-replay-prompts", str(prompts), "--replay-self", "1", "--replay-distill"]
 
     assert main(["build", *common, *own, "--version", "b1"]) == 1  # built; not evaluated
     first = tmp_path / "builds" / "b1"
@@ -76,6 +76,9 @@ def test_a_build_exports_a_gguf_that_answers_and_the_next_build_is_incremental(
     assert own_record["answered"] + len(own_record["dropped"]) == 20
     assert own_record["answered"] >= 10 and not own_record["cached"]
     assert manifest["mixing"]["phase2"]["replay_self"] >= 1
+    # ... learned as the base model's distributions, which training read from its HF export.
+    assert own_record["learned_as"].startswith("KL toward the start model")
+    assert manifest["training"]["config"]["distill_from"] == "start model"
     assert manifest["contributions"][0]["number"] == 7
     for name in ("README.md", "model/model.safetensors", "model.Q4_K_M.gguf", "plots/loss.png"):
         assert (first / name).is_file(), name
