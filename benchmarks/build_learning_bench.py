@@ -54,7 +54,8 @@ def run(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--replay-distill",
         action="store_true",
-        help="learn the self-replay by KL toward the start model (needs --replay-self)",
+        help="learn the self-replay by KL toward the start model (as `taxonbot build` does by "
+        "default); without it, its answers' tokens",
     )
     parser.add_argument(
         "--drop-block",
@@ -94,7 +95,7 @@ def run(argv: list[str] | None = None) -> int:
             "--max-len", "512", "--grad-accum", "4", "--docs-mirror", str(mirror),
             "--replay-self", str(args.replay_self), "--seed", str(args.seed),
             "--docs-cache", str(work / "docs"), "--version", f"bench-{int(time.time())}",
-            *(["--replay-distill"] if args.replay_distill else []), *extra,
+            "--replay-distill" if args.replay_distill else "--no-replay-distill", *extra,
         ]
     )  # fmt: skip
     wall = time.monotonic() - started

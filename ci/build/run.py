@@ -59,8 +59,8 @@ class BuildOptions:
     train: dict[str, Any] = field(default_factory=dict)  # TrainConfig fields
     replay_knowledge: float = 0.3
     replay_previous: float = 0.2
-    replay_self: float = 0.0  # the start model's own answers, per sample of each phase
-    replay_distill: bool = False  # learn them as the start model's distributions (KL), not SFT
+    replay_self: float = 0.5  # the start model's own answers, per sample of each phase
+    replay_distill: bool = True  # learn them as the start model's distributions (KL), not SFT
     self_replay_prompts: Path | None = None  # default: ci/build/self_replay.yaml
     quant: str = "Q4_K_M"
     threshold: float | None = None
@@ -107,11 +107,6 @@ def _build(options: BuildOptions) -> tuple[Path, dict[str, Any]]:
     work.mkdir(parents=True, exist_ok=True)
     config = TrainConfig(**{"seed": options.seed, **options.train})
     config.check()
-    if options.replay_distill and not options.replay_self:
-        raise BuildError(
-            "--replay-distill learns the self-replay from the start model's distributions, so "
-            "it needs self-replay: add --replay-self (e.g. 0.5)"
-        )
     base_gguf = options.base_model or Path(_default_gguf())
     if not base_gguf.is_file():
         raise BuildError(f"the base model {base_gguf} is not a file: pass --base-model a GGUF")
@@ -119,7 +114,7 @@ def _build(options: BuildOptions) -> tuple[Path, dict[str, Any]]:
     tree = materialize(repo, commit, work / "tree" / commit)
     data = generate_data(options, tree, leaves, work)
     own = self_replay_data(options, previous, base_dir, work)
-    if options.replay_distill:
+    if options.replay_distill and own["samples"]:
         # The start model, in the HF form training reads, is the distribution to keep.
         config = replace(config, distill_from=str(base_dir))
         own["samples"] = [{**sample, "distill": True} for sample in own["samples"]]

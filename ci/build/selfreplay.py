@@ -9,10 +9,12 @@ requests (ci/build/self_replay.yaml, never the regression set's questions) befor
 greedily, and `replay_self` of those answers per phase sample are mixed into both phases
 (self-synthesized rehearsal: Huang et al., ACL 2024).
 
-Measured on the 100-question regression set (benchmarks/README.md), it is within noise of no
-self-replay at lr 5e-5 (recall −0.063 ± 0.026 against −0.075 ± 0.033); with lr 3e-5 one seed
-passed the gate (−0.028), another did not (−0.060), and with 212 prompts neither did the
-first seed again (−0.044). So `taxonbot build` leaves it off unless asked (`--replay-self`).
+Learned as tokens (cross-entropy on the greedy answers), it was within noise of no
+self-replay on the 100-question regression set (benchmarks/README.md): at lr 5e-5 recall
+−0.063 ± 0.026 against −0.075 ± 0.033. Learned by distillation (`replay_distill`, the build's
+default: each answer token trained toward the start model's whole next-token distribution, see
+ci/train/loop.py), the same build held the regression set on two seeds (recall +0.014 and
+−0.007) while the leaf gained +0.059 and +0.075, so `taxonbot build` replays by default.
 The list has 212 prompts (version 2) so that a phase of a few hundred samples can replay half
 as many without repeating one.
 
@@ -21,10 +23,10 @@ default system turn) and as the bot asks (the novelty check's system prompt, whi
 and the branch evaluation share). The learning benchmark found the drift in the second: trained on
 samples with the default system turn only, the model's answers under the bot's "briefly" prompt
 halved in length (40 → 25 words on the regression set) and lost content, while nothing in the
-replay showed it how it used to answer there. Asked both ways, at lr 3e-5 the regression set
-held (score −0.001, recall −0.022) while the leaf's score gain fell under min_gain (+0.031);
-at 5e-5 the leaf passed and the regression recall fell −0.054, and twice as much self-replay
-(`--replay-self 1.0`) at 5e-5 lost the same (−0.054). So it stays off by default.
+replay showed it how it used to answer there. Asked both ways but learned as tokens, at lr 3e-5
+the regression set held (recall −0.022) while the leaf's score gain fell under min_gain
+(+0.031); at 5e-5 the leaf passed and the regression recall fell −0.054, with twice as much
+self-replay too (−0.054). Distillation is what closed that gap.
 
 The answers are cached per start model file, prompt list and settings in the work folder, so a
 rerun or the next build from the same model does not ask again.

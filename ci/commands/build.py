@@ -54,15 +54,16 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--replay-self",
         type=fraction,
-        default=0.0,
+        default=0.5,
         help="the start model's own answers to general prompts, mixed into each phase, per "
-        "sample of the phase (e.g. 0.5; default 0: off, see benchmarks/README.md)",
+        "sample of the phase (default 0.5; 0: off; see benchmarks/README.md)",
     )
     parser.add_argument(
         "--replay-distill",
-        action="store_true",
+        action=argparse.BooleanOptionalAction,
+        default=True,
         help="learn the self-replay as the start model's whole next-token distributions (a KL "
-        "loss toward it) instead of its answers' tokens; needs --replay-self",
+        "loss toward it; the default) or, with --no-replay-distill, as its answers' tokens",
     )
     parser.add_argument(
         "--self-replay-prompts", help="YAML list of general prompts (default: ours)"

@@ -152,6 +152,7 @@ class PhaseRun:
             "supervised_tokens": 0,
         }
         self.reference: Any = None  # the distillation target's model, loaded by build()
+        self.distills = False  # whether any row has distilled tokens (train_phase says)
 
     @property
     def main(self) -> bool:
@@ -168,7 +169,7 @@ class PhaseRun:
 
         set_seed(self.config.seed)
         model = self.load(self.model_dir, torch.float32)
-        if self.config.distill_from and self.reference is None:
+        if self.config.distill_from and self.distills and self.reference is None:
             # Half the memory where the phase computes in bf16 anyway; CPUs keep float32.
             dtype = torch.bfloat16 if self.precision == "bf16" else torch.float32
             self.reference = self.load(Path(self.config.distill_from), dtype, "reference ")
@@ -439,6 +440,7 @@ def train_phase(
         raise TrainError(f"no sample is left to train on ({encoded.record()})")
     out_dir.mkdir(parents=True, exist_ok=True)
     run = PhaseRun(model_dir, config, out_dir, progress)
+    run.distills = any(row.distill for row in rows)
     stamp = fingerprint(config, rows, run.processes, model_dir, run.distributed)
     if resume and (done := finished(out_dir / "final", stamp)) is not None:
         return done

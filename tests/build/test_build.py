@@ -228,13 +228,6 @@ def test_the_cli_says_so_for_a_corrupt_previous_build_and_exits_2(
     assert err.startswith("taxonbot build: ") and "Traceback" not in err
 
 
-def test_distilling_the_self_replay_without_self_replay_says_what_to_add(tmp_path: Path) -> None:
-    repo = taxonomy_repo(tmp_path / "repo", (HAIKU,))
-    options = BuildOptions(repo=repo, out=tmp_path / "builds", replay_distill=True)
-    with pytest.raises(BuildError, match="add --replay-self"):
-        build(options)
-
-
 def test_a_disk_that_fills_says_so_and_keeps_the_work_folder(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -277,7 +270,11 @@ def test_a_build_killed_during_export_leaves_no_build_and_the_rerun_completes(
 
     monkeypatch.setattr(build_run, "export_build", killed)
     options = BuildOptions(
-        repo=repo, out=tmp_path / "builds", base_model=tmp_path / "b.gguf", evaluate=False
+        repo=repo,
+        out=tmp_path / "builds",
+        base_model=tmp_path / "b.gguf",
+        evaluate=False,
+        replay_self=0,  # the fake base model cannot answer the self-replay prompts
     )
     options.version = "v1"
     with pytest.raises(KeyboardInterrupt):
