@@ -9,23 +9,17 @@ from typing import Any
 import pytest
 
 from ci.train import TrainError
-from ci.train.config import TrainConfig
 from ci.train.data import IGNORE, encode_samples
 from ci.train.loop import train_phase
 from ci.train.packing import pack
 from ci.train.rows import RowTensors, collate
 from tests.train.conftest import chat
+from tests.train.test_loop import CONFIG as LOOP_CONFIG
 from tests.train.test_loop import Recorder, assert_same_weights, weights
 
-CONFIG = TrainConfig(
-    learning_rate=3e-3,
-    warmup_ratio=0.0,
-    max_steps=6,
-    max_len=160,
-    micro_batch_size=2,
-    grad_accum=2,
-    checkpoint_every=2,
-    seed=5,
+# The loop tests' phase, at a rate that moves a tiny model in a few steps.
+CONFIG = dataclasses.replace(
+    LOOP_CONFIG, learning_rate=3e-3, warmup_ratio=0.0, weight_decay=0.0, seed=5
 )
 
 
