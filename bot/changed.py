@@ -8,8 +8,9 @@ checker should see (a misnamed file under a taxonomy root, a qna.yaml outside th
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Callable, Sequence
 
-from bot.diff import DiffError, compare, leaves_of, worktree_blobs
+from bot.diff import Comparison, DiffError, FileChange, compare, leaves_of, worktree_blobs
 from bot.leaf import QNA_NAME, leaf_path
 
 # Callers catch ChangedError; one type, so errors from bot.diff need no translating.
@@ -19,11 +20,22 @@ ChangedError = DiffError
 def changed_files(ref: str, cwd: str = ".") -> list[str]:
     """Files to check, relative to `cwd`, sorted; deletions are left out."""
     comparison = compare(ref, cwd)
-    files = set(leaves_of(comparison, worktree_blobs(comparison)).paths())
+    return files_to_check(comparison, worktree_blobs(comparison))
+
+
+def files_to_check(comparison: Comparison, blob_of: Callable[[str], str | None]) -> list[str]:
+    """The selection itself, pure: the same rule whether git or GitHub's API listed the files
+    (`blob_of(path)`: an id of the file as it is now, None when it does not exist)."""
+    files = set(leaves_of(comparison, blob_of).paths())
     for change in comparison.files:
         if change.status != "deleted" and _other_yaml(change.path):
             files.add(comparison.relative(change.path))
     return sorted(files)
+
+
+def listed(files: Sequence[FileChange]) -> Comparison:
+    """A comparison of files someone else listed (the API), with paths from the repo's top."""
+    return Comparison("", "", "", "", "", tuple(files))
 
 
 def _other_yaml(path: str) -> bool:

@@ -52,6 +52,7 @@ class RunIdentity:
     head_sha: str
     run_id: int
     run_attempt: int
+    pull_request: int | None = None  # a hint for the comment job, which confirms it
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,8 @@ def collect(inputs: Mapping[str, bytes | None], run: RunIdentity) -> dict[str, A
         "run_id": run.run_id,
         "run_attempt": run.run_attempt,
     }
+    if run.pull_request:
+        result["pull_request"] = run.pull_request
     for name in INPUT_FORMATS:
         try:
             result[name] = parse_input(name, inputs.get(name))

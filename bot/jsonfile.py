@@ -22,3 +22,6 @@ def read_capped_json(path: str, max_bytes: int) -> Any | str:
         return json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         return f"{path} is not JSON ({exc})."
+    except RecursionError:
+        # json's C scanner recurses per nesting level: `[[[[...` thousands deep ends here.
+        return f"{path} nests deeper than Python can read; no file we write nests like that."

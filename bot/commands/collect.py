@@ -42,6 +42,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--run-attempt", required=True, type=int, metavar="N", help="$GITHUB_RUN_ATTEMPT"
     )
+    parser.add_argument(
+        "--pr-number",
+        type=int,
+        default=0,
+        metavar="N",
+        help="the pull request's number (a hint the comment job confirms); 0 for none",
+    )
     parser.add_argument("--out", default="out/result.json", metavar="FILE", help="result.json")
 
 
@@ -52,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"taxonbot collect: cannot read {exc.filename}: {exc.strerror}", file=sys.stderr)
         return USAGE
-    identity = RunIdentity(args.head_sha, args.run_id, args.run_attempt)
+    identity = RunIdentity(args.head_sha, args.run_id, args.run_attempt, args.pr_number or None)
     try:
         result = collect(inputs, identity)
     except CollectError as exc:

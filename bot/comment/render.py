@@ -255,7 +255,7 @@ def _totals(result: dict[str, Any]) -> Totals:
 
 def _file_url(run: RunInfo, path: str, line: int) -> str | None:
     parts = path.split("/")
-    if not path or path.startswith("/") or "\\" in path or ".." in parts:
+    if not path or path == "." or path.startswith("/") or "\\" in path or ".." in parts:
         return None
     base = f"https://github.com/{quote(run.repo, safe='/')}/blob/{quote(run.head_sha, safe='')}"
     return f"{base}/{quote(path.removeprefix('./'), safe='/')}#L{line}"
@@ -439,6 +439,30 @@ def _context(result: dict[str, Any], run: RunInfo, level: Detail) -> dict[str, A
         "threshold": _score(_dict(gaps.get("overlap")).get("threshold")),
         "gap_notes": [text(n) for n in _list(gaps.get("notes"))[:20]] if level.sections else [],
         "previews": previews,
+        "gate": _gate(result.get("gate"), totals),
+    }
+
+
+def _gate(gate: object, totals: Totals) -> dict[str, Any]:
+    """What the privileged job adds: whether the PR run's own verdict differed from the trusted
+    check, whether its artifact was missing, and check runs that only borrow the gate's name."""
+    info = _dict(gate)
+    counts = _list(info.get("pr_counts"))
+    theirs = [_int(n) for n in counts[:2]] if len(counts) >= 2 else None
+    said = (
+        Md(f"{_plural(theirs[0], 'error')} and {_plural(theirs[1], 'warning')}")
+        if theirs
+        else Md("")
+    )
+    found = Md(f"{_plural(totals.errors, 'error')} and {_plural(totals.warnings, 'warning')}")
+    missing = info.get("artifact_missing")
+    return {
+        "differs": info.get("differs") is True and theirs is not None,
+        "theirs": said,
+        "ours": found,
+        "missing": sentence(missing, 400) if isinstance(missing, str) else Md(""),
+        "impostors": _int(info.get("impostors")),
+        "trusted": isinstance(gate, dict),
     }
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from bot.comment.checkrun import already_published, batches
 from bot.comment.plan import (
     Action,
     AddLabels,
@@ -18,6 +19,7 @@ from bot.comment.plan import (
     RunInfo,
 )
 from bot.github.port import GitHubPort
+from bot.github.records import CheckRunRequest, CheckRunState
 
 
 def apply(actions: Iterable[Action], port: GitHubPort, run: RunInfo) -> list[str]:
@@ -45,3 +47,19 @@ def _do(action: Action, port: GitHubPort, run: RunInfo) -> str:
             port.remove_label(repo, number, label)
             return f"remove label from {where}: {label}"
     raise TypeError(f"not an action: {action!r}")
+
+
+def publish_check_run(
+    port: GitHubPort, repo: str, request: CheckRunRequest, existing: list[CheckRunState]
+) -> list[str]:
+    """Create the check run with its first 50 annotations, then add the rest 50 at a time;
+    nothing when the commit's newest run of ours already says the same."""
+    where = f"{request.name} on {request.head_sha[:12]}"
+    if already_published(existing, request):
+        return [f"{where}: already {request.conclusion}, unchanged"]
+    check_id = port.create_check_run(repo, request)
+    lines = [f"{where}: {request.conclusion} ({request.title}), check run {check_id}"]
+    for batch in batches(request.annotations):
+        port.update_check_run(repo, check_id, request, batch)
+        lines.append(f"{where}: {len(batch)} more annotations")
+    return lines

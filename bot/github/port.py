@@ -14,6 +14,14 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from bot.comment.plan import Comment, PrState
+from bot.github.records import (
+    Annotation,
+    CheckRunRequest,
+    CheckRunState,
+    PullFile,
+    PullHead,
+    RepoFile,
+)
 
 WRITES = frozenset(
     {
@@ -24,6 +32,8 @@ WRITES = frozenset(
         "remove_label",
         "rerun",
         "add_reaction",
+        "create_check_run",
+        "update_check_run",
     }
 )
 DRY_RUN_COMMENT_ID = 0  # what DryRun.create_comment answers: no comment was made
@@ -54,6 +64,32 @@ class GitHubPort(Protocol):
 
     def viewer_login(self) -> str: ...
 
+    # ---- finding the pull request from trusted facts, and reading it as data -------------
+    def pull_head(self, repo: str, number: int) -> PullHead | None:
+        """The PR's head and base as the API reports them; None when there is no such PR."""
+        ...
+
+    def open_pulls(self, repo: str, head_label: str | None) -> list[PullHead]:
+        """Open PRs into `repo`, filtered by `owner:branch` when given (a bounded number)."""
+        ...
+
+    def pull_files(self, repo: str, number: int) -> list[PullFile]:
+        """The PR's changed files; GitHub lists at most 3,000."""
+        ...
+
+    def file_at(self, repo: str, path: str, ref: str) -> RepoFile | None:
+        """A file's bytes at a commit; None when it does not exist there."""
+        ...
+
+    # ---- the merge gate: a check run on the head commit ------------------------------------
+    def check_runs(self, repo: str, head_sha: str, name: str) -> list[CheckRunState]: ...
+
+    def create_check_run(self, repo: str, request: CheckRunRequest) -> int: ...
+
+    def update_check_run(
+        self, repo: str, check_run_id: int, request: CheckRunRequest, annotations: list[Annotation]
+    ) -> None: ...
+
     # ---- the command job (`/taxonbot` comments) -----------------------------------------
     def latest_run(self, repo: str, workflow_file: str, head_sha: str) -> int | None:
         """The newest pull_request run of `workflow_file` for `head_sha`, or None."""
@@ -79,11 +115,13 @@ class Call:
 @dataclass
 class _Pull:
     head_sha: str
-    head_repo: str
+    head_repo: str | None  # None: the fork was deleted
+    head_ref: str = "topic"
     state: str = "open"
     merged: bool = False
     labels: list[str] = field(default_factory=list)
     shas: list[str] = field(default_factory=list)  # every head it had: GitHub still links them
+    files: dict[str, bytes | None] = field(default_factory=dict)  # path -> bytes; None: removed
 
 
 class RecordingGitHub:
@@ -97,6 +135,8 @@ class RecordingGitHub:
         self.runs: dict[tuple[str, str, str], list[int]] = {}  # (repo, file, head) -> run ids
         self.reruns: dict[tuple[str, int], int] = {}  # (repo, run id) -> times re-run
         self.reactions: list[tuple[str, int, str]] = []  # (repo, comment id, content)
+        self.contents: dict[tuple[str, str, str], bytes] = {}  # (repo, sha, path) -> bytes
+        self.check_run_log: dict[int, tuple[str, CheckRunRequest, list[Annotation]]] = {}
         self._next_id = 1
 
     # ---- arranging a story --------------------------------------------------------------
@@ -108,9 +148,20 @@ class RecordingGitHub:
         *,
         head_repo: str | None = None,
         labels: Iterable[str] = (),
+        head_ref: str = "topic",
+        files: dict[str, bytes | None] | None = None,
     ) -> None:
-        pull = _Pull(head_sha, head_repo or repo, labels=list(labels), shas=[head_sha])
+        pull = _Pull(head_sha, head_repo or repo, head_ref, labels=list(labels), shas=[head_sha])
         self.pulls[(repo, number)] = pull
+        self.set_files(repo, number, files or {})
+
+    def set_files(self, repo: str, number: int, files: dict[str, bytes | None]) -> None:
+        """The PR's changed files at its current head (None: the PR removes the file)."""
+        pull = self.pulls[(repo, number)]
+        pull.files = dict(files)
+        for path, data in files.items():
+            if data is not None:
+                self.contents[(repo, pull.head_sha, path)] = data
 
     def add_comment(self, repo: str, number: int, author: str, body: str) -> int:
         comment_id, self._next_id = self._next_id, self._next_id + 1
@@ -146,14 +197,74 @@ class RecordingGitHub:
         )
 
     def pulls_for_head(self, repo: str, head_sha: str, head_repo: str) -> list[int]:
+        """GitHub's commit -> pulls answers [] for a commit only in a fork (tests/fake_github.py
+        says where that is documented); so does this stand-in."""
         self.calls.append(Call("pulls_for_head", (repo, head_sha, head_repo)))
         return sorted(
             number
             for (r, number), pull in self.pulls.items()
             if r == repo
             and head_sha in pull.shas
-            and pull.head_repo.casefold() == head_repo.casefold()
+            and pull.head_repo is not None
+            and pull.head_repo.casefold() == repo.casefold() == head_repo.casefold()
             and (pull.state == "open" or pull.merged)
+        )
+
+    def pull_head(self, repo: str, number: int) -> PullHead | None:
+        self.calls.append(Call("pull_head", (repo, number)))
+        pull = self.pulls.get((repo, number))
+        return None if pull is None else self._head(repo, number, pull)
+
+    def open_pulls(self, repo: str, head_label: str | None) -> list[PullHead]:
+        self.calls.append(Call("open_pulls", (repo, head_label)))
+        found = []
+        for (r, number), pull in sorted(self.pulls.items()):
+            owner = (pull.head_repo or "").split("/")[0]
+            label = f"{owner}:{pull.head_ref}"
+            if r == repo and pull.state == "open" and head_label in (None, label):
+                found.append(self._head(repo, number, pull))
+        return found
+
+    def pull_files(self, repo: str, number: int) -> list[PullFile]:
+        self.calls.append(Call("pull_files", (repo, number)))
+        files = self._pull(repo, number).files
+        return [PullFile(p, "removed" if d is None else "modified") for p, d in files.items()]
+
+    def file_at(self, repo: str, path: str, ref: str) -> RepoFile | None:
+        self.calls.append(Call("file_at", (repo, path, ref)))
+        data = self.contents.get((repo, ref, path))
+        return None if data is None else RepoFile(path, len(data), data)
+
+    def check_runs(self, repo: str, head_sha: str, name: str) -> list[CheckRunState]:
+        self.calls.append(Call("check_runs", (repo, head_sha, name)))
+        return [
+            CheckRunState(i, r.name, "completed", r.conclusion, r.external_id, "github-actions")
+            for i, (rr, r, _) in sorted(self.check_run_log.items(), reverse=True)
+            if rr == repo and r.head_sha == head_sha and r.name == name
+        ]
+
+    def create_check_run(self, repo: str, request: CheckRunRequest) -> int:
+        self.calls.append(Call("create_check_run", (repo, request)))
+        check_id, self._next_id = self._next_id, self._next_id + 1
+        self.check_run_log[check_id] = (repo, request, list(request.annotations[:50]))
+        return check_id
+
+    def update_check_run(
+        self, repo: str, check_run_id: int, request: CheckRunRequest, annotations: list[Annotation]
+    ) -> None:
+        self.calls.append(Call("update_check_run", (repo, check_run_id, len(annotations))))
+        self.check_run_log[check_run_id][2].extend(annotations)
+
+    def _head(self, repo: str, number: int, pull: _Pull) -> PullHead:
+        return PullHead(
+            number,
+            pull.state,
+            pull.merged,
+            pull.head_sha,
+            pull.head_repo,
+            pull.head_ref,
+            repo,
+            len(pull.files),
         )
 
     def create_comment(self, repo: str, number: int, body: str) -> int:
@@ -225,6 +336,30 @@ class DryRun:
 
     def viewer_login(self) -> str:
         return self.port.viewer_login()
+
+    def pull_head(self, repo: str, number: int) -> PullHead | None:
+        return self.port.pull_head(repo, number)
+
+    def open_pulls(self, repo: str, head_label: str | None) -> list[PullHead]:
+        return self.port.open_pulls(repo, head_label)
+
+    def pull_files(self, repo: str, number: int) -> list[PullFile]:
+        return self.port.pull_files(repo, number)
+
+    def file_at(self, repo: str, path: str, ref: str) -> RepoFile | None:
+        return self.port.file_at(repo, path, ref)
+
+    def check_runs(self, repo: str, head_sha: str, name: str) -> list[CheckRunState]:
+        return self.port.check_runs(repo, head_sha, name)
+
+    def create_check_run(self, repo: str, request: CheckRunRequest) -> int:
+        self.calls.append(Call("create_check_run", (repo, request)))
+        return DRY_RUN_COMMENT_ID
+
+    def update_check_run(
+        self, repo: str, check_run_id: int, request: CheckRunRequest, annotations: list[Annotation]
+    ) -> None:
+        self.calls.append(Call("update_check_run", (repo, check_run_id, len(annotations))))
 
     def create_comment(self, repo: str, number: int, body: str) -> int:
         self.calls.append(Call("create_comment", (repo, number, body)))

@@ -15,6 +15,7 @@ Every HTTP request, retries included, is counted in `api_calls`.
 
 from __future__ import annotations
 
+import base64
 import functools
 import itertools
 import time
@@ -22,6 +23,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import requests
 from github import Auth, Github, GithubException
@@ -31,10 +33,32 @@ from github.Repository import Repository
 from bot.comment.plan import Comment, PrState
 from bot.comment.render import MARKER, RUN_PREFIX
 from bot.github.port import GitHubError, RateLimitWaitTooLong
+from bot.github.records import (
+    Annotation,
+    CheckRunRequest,
+    CheckRunState,
+    PullFile,
+    PullHead,
+    RepoFile,
+)
 
 T = TypeVar("T")
 ACTIONS_LOGIN = "github-actions[bot]"  # who GITHUB_TOKEN's comments are by
 PER_PAGE = 100  # GitHub's maximum: one request lists a PR's first 100 comments
+MAX_FILES = 3000  # "List pull requests files": responses include a maximum of 3000 files
+MAX_OPEN_PAGES = 10  # open PRs scanned for a deleted fork's head: 1,000 is plenty
+ANNOTATIONS_PER_REQUEST = 50  # the Checks API's limit per create or update request
+TOO_LARGE = 100 * 1024 * 1024 + 1  # the contents API refuses files over 100 MB (403 too_large)
+# What each kind of write needs in the workflow's `permissions:` (GitHub's fine-grained docs).
+NEEDS = {
+    "comment": "pull-requests: write",
+    "labels": "issues: write (adding a label the repository does not have yet creates it, "
+    "and only `issues: write` may create labels)",
+    "checks": "checks: write",
+    "contents": "contents: read",
+    "actions": "actions: write",
+    "read": "pull-requests: read",
+}
 SECONDARY_WAIT_S = 60.0  # "wait at least one minute" when GitHub names no time
 
 
@@ -115,6 +139,76 @@ class PyGithubAdapter:
         }
         return sorted(numbers)
 
+    def pull_head(self, repo: str, number: int) -> PullHead | None:
+        """One request; None when GitHub has no such pull request (404)."""
+        what = f"reading pull request {repo}#{number}"
+        try:
+            data = self._json(False, what, "GET", f"/repos/{repo}/pulls/{number}")
+        except GitHubError as exc:
+            if getattr(exc.__cause__, "status", None) == 404:
+                return None
+            raise
+        return _pull_head(data)
+
+    def open_pulls(self, repo: str, head_label: str | None) -> list[PullHead]:
+        """`GET /pulls?state=open&head=owner:branch`: how a fork's PR is found (the commit ->
+        pulls endpoint answers [] for a commit that lives only in a fork)."""
+        query: dict[str, Any] = {"state": "open", "per_page": PER_PAGE}
+        if head_label is not None:
+            query["head"] = head_label
+        what = f"listing the open pull requests of {repo}"
+        found: list[PullHead] = []
+        for page in range(1, MAX_OPEN_PAGES + 1):
+            data = self._json(False, what, "GET", f"/repos/{repo}/pulls", {**query, "page": page})
+            found.extend(_pull_head(item) for item in _list(data))
+            if len(_list(data)) < PER_PAGE:
+                break
+        return found
+
+    def pull_files(self, repo: str, number: int) -> list[PullFile]:
+        what = f"listing the files of {repo}#{number}"
+        url = f"/repos/{repo}/pulls/{number}/files"
+        found: list[PullFile] = []
+        for page in range(1, MAX_FILES // PER_PAGE + 1):
+            data = _list(self._json(False, what, "GET", url, {"per_page": PER_PAGE, "page": page}))
+            found.extend(
+                PullFile(str(f["filename"]), str(f["status"]), f.get("previous_filename"))
+                for f in data
+                if isinstance(f, dict) and isinstance(f.get("filename"), str)
+            )
+            if len(data) < PER_PAGE:
+                break
+        return found
+
+    def file_at(self, repo: str, path: str, ref: str) -> RepoFile | None:
+        """The file at `ref`, read through the base repository (a PR's head commits are there
+        under refs/pull/N/head, a deleted fork's too); None when it is not a file there."""
+        what = f"reading {path} at {ref[:12]}"
+        url = f"/repos/{repo}/contents/{quote(path, safe='/')}"
+        try:
+            data = self._json(False, what, "GET", url, {"ref": ref}, needs="contents")
+        except GitHubError as exc:
+            status = getattr(exc.__cause__, "status", None)
+            if status == 404:
+                return None
+            if status == 403 and "too_large" in str(getattr(exc.__cause__, "data", "")):
+                return RepoFile(path, TOO_LARGE, None)
+            raise
+        if not isinstance(data, dict) or data.get("type") != "file":
+            return None  # a folder (a list), a symlink or a submodule is not a leaf file
+        size = int(data.get("size") or 0)
+        if data.get("encoding") != "base64":
+            return RepoFile(path, size, None)  # 1-100 MB: GitHub leaves the content out
+        return RepoFile(path, size, base64.b64decode(str(data.get("content") or "")))
+
+    def check_runs(self, repo: str, head_sha: str, name: str) -> list[CheckRunState]:
+        what = f"listing the {name} check runs of {head_sha[:12]}"
+        query = {"check_name": name, "filter": "all", "per_page": PER_PAGE}
+        url = f"/repos/{repo}/commits/{head_sha}/check-runs"
+        data = self._json(False, what, "GET", url, query, needs="checks")
+        runs = data.get("check_runs") if isinstance(data, dict) else None
+        return [_check_run(item) for item in _list(runs) if isinstance(item, dict)]
+
     def viewer_login(self) -> str:
         if self._login is None:
             try:
@@ -138,6 +232,29 @@ class PyGithubAdapter:
         what = f"finding the {workflow_file} run for {head_sha[:12]} in {repo}"
         page = self._send(False, what, functools.partial(runs.get_page, 0))
         return max((run.id for run in page), default=None)  # ids grow: the largest is newest
+
+    def _json(
+        self,
+        write: bool,
+        what: str,
+        verb: str,
+        url: str,
+        query: dict[str, Any] | None = None,
+        body: dict[str, Any] | None = None,
+        *,
+        needs: str = "read",
+        repeat: bool = True,
+    ) -> Any:
+        """One REST request under the retry rules; its JSON answer."""
+        requester = self._gh.requester
+
+        def request() -> Any:
+            return requester.requestJsonAndCheck(verb, url, parameters=query, input=body)[1]
+
+        policy = Retry(self.attempts, self.retry_cap_s, self._sleep, self._clock, self.api_calls)
+        return send_with_retry(
+            policy, write, what, request, repeat=repeat, refusal=functools.partial(_refusal, needs)
+        )
 
     def _whoami(self) -> str:
         return self._gh.get_user().login
@@ -197,13 +314,13 @@ class PyGithubAdapter:
         names = sorted(labels)
         issue = self._repo(repo).get_issue(number)
         what = f"adding labels {', '.join(names)} to {repo}#{number}"
-        self._send(True, what, lambda: issue.add_to_labels(*names))
+        self._send(True, what, lambda: issue.add_to_labels(*names), needs="labels")
 
     def remove_label(self, repo: str, number: int, label: str) -> None:
         issue = self._repo(repo).get_issue(number)
         try:
             what = f"removing label {label} from {repo}#{number}"
-            self._send(True, what, lambda: issue.remove_from_labels(label))
+            self._send(True, what, lambda: issue.remove_from_labels(label), needs="labels")
         except GitHubError as exc:
             if "label does not exist" not in _message(exc.__cause__).lower():
                 raise  # "does not exist" is what we wanted; anything else is not
@@ -216,7 +333,7 @@ class PyGithubAdapter:
         url = f"/repos/{repo}/actions/runs/{run_id}/rerun"
         try:
             request = functools.partial(self._gh.requester.requestJsonAndCheck, "POST", url)
-            self._send(True, what, request, repeat=False)
+            self._send(True, what, request, repeat=False, needs="actions")
         except _Unanswered as exc:
             raise GitHubError(
                 f"GitHub did not answer {what}; it may have started: check the Actions tab"
@@ -229,6 +346,69 @@ class PyGithubAdapter:
         what = f"reacting {content} to comment {comment_id} in {repo}"
         self._send(True, what, lambda: comment.create_reaction(content))
 
+    def create_check_run(self, repo: str, request: CheckRunRequest) -> int:
+        """POST a completed check run with its first 50 annotations. Not repeated blindly: a
+        502 may come after GitHub stored it, so look for our external_id before sending again."""
+        what = f"publishing the {request.name} check on {request.head_sha[:12]}"
+        body = {
+            "name": request.name,
+            "head_sha": request.head_sha,
+            "status": "completed",
+            "conclusion": request.conclusion,
+            "external_id": request.external_id,
+            "output": _output(request, request.annotations[:ANNOTATIONS_PER_REQUEST]),
+        }
+        failure: BaseException | None = None
+        for attempt in range(1, self.attempts + 1):
+            try:
+                data = self._json(
+                    True,
+                    what,
+                    "POST",
+                    f"/repos/{repo}/check-runs",
+                    None,
+                    body,
+                    needs="checks",
+                    repeat=False,
+                )
+                return int(data["id"])
+            except _Unanswered as exc:
+                failure = exc.__cause__
+            self._sleep(self._backoff(attempt))
+            for run in self.check_runs(repo, request.head_sha, request.name):
+                if run.external_id == request.external_id:
+                    return run.id
+        raise GitHubError(_gave_up(what, self.attempts, failure))
+
+    def update_check_run(
+        self, repo: str, check_run_id: int, request: CheckRunRequest, annotations: list[Annotation]
+    ) -> None:
+        """PATCH appends annotations (GitHub adds them to those the run has), so a PATCH that
+        went unanswered is checked against the run's annotation count before it is sent again."""
+        what = f"adding annotations to check run {check_run_id}"
+        url = f"/repos/{repo}/check-runs/{check_run_id}"
+        body = {"output": _output(request, tuple(annotations))}
+        before = self._annotation_count(repo, check_run_id)
+        failure: BaseException | None = None
+        for attempt in range(1, self.attempts + 1):
+            try:
+                self._json(True, what, "PATCH", url, None, body, needs="checks", repeat=False)
+                return
+            except _Unanswered as exc:
+                failure = exc.__cause__
+            self._sleep(self._backoff(attempt))
+            if self._annotation_count(repo, check_run_id) >= before + len(annotations):
+                return
+        raise GitHubError(_gave_up(what, self.attempts, failure))
+
+    def _annotation_count(self, repo: str, check_run_id: int) -> int:
+        what = f"reading check run {check_run_id}"
+        url = f"/repos/{repo}/check-runs/{check_run_id}"
+        data = self._json(False, what, "GET", url, needs="checks")
+        output = data.get("output") if isinstance(data, dict) else None
+        count = output.get("annotations_count") if isinstance(output, dict) else None
+        return count if isinstance(count, int) else 0
+
     def _find_posted(self, repo: str, number: int, body: str) -> int | None:
         login = self.viewer_login().casefold()
         for comment in self._comments(repo, number):
@@ -237,9 +417,18 @@ class PyGithubAdapter:
         return None
 
     # ---- one request, with the retry policy --------------------------------------------
-    def _send(self, write: bool, what: str, request: Callable[[], T], *, repeat: bool = True) -> T:
+    def _send(
+        self,
+        write: bool,
+        what: str,
+        request: Callable[[], T],
+        *,
+        repeat: bool = True,
+        needs: str = "comment",
+    ) -> T:
         policy = Retry(self.attempts, self.retry_cap_s, self._sleep, self._clock, self.api_calls)
-        return send_with_retry(policy, write, what, request, repeat=repeat)
+        refusal = functools.partial(_refusal, needs)
+        return send_with_retry(policy, write, what, request, repeat=repeat, refusal=refusal)
 
     def _backoff(self, attempt: int) -> float:
         return float(min(2 ** (attempt - 1), self.retry_cap_s))
@@ -307,7 +496,8 @@ def send_with_retry(
         except GithubException as exc:
             wait = rate_limit_wait(exc.status, exc.headers or {}, exc.data, policy.clock())
             if wait is None and exc.status < 500:
-                raise GitHubError((refusal or _refusal)(what, exc)) from exc
+                refuse = refusal or functools.partial(_refusal, "comment")
+                raise GitHubError(refuse(what, exc)) from exc
             failure = exc
         except requests.RequestException as exc:  # refused, reset, timed out
             failure = exc
@@ -364,16 +554,72 @@ def _gave_up(what: str, attempts: int, failure: BaseException | None) -> str:
     )
 
 
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _pull_head(data: Any) -> PullHead:
+    head, base = data.get("head") or {}, data.get("base") or {}
+    head_repo = head.get("repo")
+    return PullHead(
+        number=int(data["number"]),
+        state=str(data.get("state")),
+        merged=bool(data.get("merged") or data.get("merged_at")),
+        head_sha=str(head.get("sha")),
+        head_repo=str(head_repo["full_name"]) if isinstance(head_repo, dict) else None,
+        head_ref=str(head.get("ref") or ""),
+        base_repo=str((base.get("repo") or {}).get("full_name") or ""),
+        changed_files=int(data.get("changed_files") or 0),
+    )
+
+
+def _check_run(data: dict[str, Any]) -> CheckRunState:
+    app = data.get("app") if isinstance(data.get("app"), dict) else {}
+    return CheckRunState(
+        id=int(data["id"]),
+        name=str(data.get("name")),
+        status=str(data.get("status")),
+        conclusion=data.get("conclusion") if isinstance(data.get("conclusion"), str) else None,
+        external_id=str(data.get("external_id") or ""),
+        app_slug=str((app or {}).get("slug") or ""),
+    )
+
+
+def _output(request: CheckRunRequest, annotations: tuple[Annotation, ...]) -> dict[str, Any]:
+    return {
+        "title": request.title,
+        "summary": request.summary,
+        "annotations": [_annotation(a) for a in annotations],
+    }
+
+
+def _annotation(a: Annotation) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "path": a.path,
+        "start_line": a.start_line,
+        "end_line": a.end_line,
+        "annotation_level": a.level,
+        "title": a.title,
+        "message": a.message,
+    }
+    if a.start_column is not None and a.start_line == a.end_line:
+        body["start_column"] = a.start_column
+        body["end_column"] = a.end_column if a.end_column is not None else a.start_column
+    return body
+
+
 def _message(exc: BaseException | None) -> str:
     data = getattr(exc, "data", None)
     return str(data.get("message") or "") if isinstance(data, dict) else ""
 
 
-def _refusal(what: str, exc: GithubException) -> str:
+def _refusal(needs: str, what: str, exc: GithubException) -> str:
+    """GitHub's refusal in words, with the permission that call needs (NEEDS)."""
     message = _message(exc)
     hint = {
         401: "; the token is missing or expired",
-        403: "; the workflow needs `pull-requests: write`",
+        403: f"; the workflow's `permissions:` need {NEEDS.get(needs, needs)}",
         404: "; check the repository and pull request exist and the token can see them",
+        422: "; GitHub found the request invalid (this is a taxonbot bug: please report it)",
     }.get(exc.status, "")
     return f"GitHub refused {what}: {exc.status} {message}".rstrip() + hint

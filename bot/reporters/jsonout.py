@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from bot import __version__
 from bot.reporters.report import CheckReport
@@ -11,7 +12,12 @@ FORMAT = "taxonbot-check/1"
 
 
 def render(report: CheckReport) -> str:
-    body = {
+    return json.dumps(as_dict(report), ensure_ascii=False) + "\n"
+
+
+def as_dict(report: CheckReport) -> dict[str, Any]:
+    """The document `render` prints, as Python values (the comment job renders it directly)."""
+    return {
         "format": FORMAT,
         "taxonbot": __version__,
         "mode": report.mode,
@@ -35,4 +41,3 @@ def render(report: CheckReport) -> str:
             for f in report.findings
         ],
     }
-    return json.dumps(body, ensure_ascii=False) + "\n"

@@ -1,0 +1,74 @@
+"""What the GitHub port hands back and takes, as plain values (no PyGithub objects leak out).
+
+The shapes follow GitHub's REST answers, reduced to what the bot decides on:
+- `PullHead`: a pull request's head and base (docs: "Get a pull request"); `head_repo` is None
+  when the fork was deleted, as GitHub then answers `"repo": null` under `head`.
+- `PullFile`: one entry of "List pull requests files" (at most 3,000 per pull request).
+- `RepoFile`: "Get repository content" for a file at a commit; files over 1 MB come back
+  without their content (`encoding: "none"`), so `data` is None there and only `size` is known.
+- `CheckRunRequest` / `Annotation` / `CheckRunState`: "Create a check run" and "List check runs
+  for a Git reference"; at most 50 annotations go in one request.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class PullHead:
+    number: int
+    state: str  # "open" | "closed"
+    merged: bool
+    head_sha: str
+    head_repo: str | None  # owner/name; None: the fork was deleted
+    head_ref: str
+    base_repo: str
+    changed_files: int
+
+
+@dataclass(frozen=True)
+class PullFile:
+    path: str
+    status: str  # GitHub's: added, removed, modified, renamed, copied, changed, unchanged
+    old_path: str | None = None  # renamed only
+
+
+@dataclass(frozen=True)
+class RepoFile:
+    path: str
+    size: int
+    data: bytes | None  # None: larger than the API returns inline (1 MB)
+
+
+@dataclass(frozen=True)
+class Annotation:
+    path: str
+    start_line: int
+    end_line: int
+    level: str  # "notice" | "warning" | "failure"
+    title: str
+    message: str
+    start_column: int | None = None  # only on a one-line annotation (GitHub's rule)
+    end_column: int | None = None
+
+
+@dataclass(frozen=True)
+class CheckRunRequest:
+    name: str
+    head_sha: str
+    conclusion: str  # "success" | "failure" | "neutral"
+    title: str
+    summary: str  # Markdown, at most 65,535 characters
+    external_id: str  # "taxonbot:<digest of everything above and the annotations>"
+    annotations: tuple[Annotation, ...]
+
+
+@dataclass(frozen=True)
+class CheckRunState:
+    id: int
+    name: str
+    status: str
+    conclusion: str | None
+    external_id: str
+    app_slug: str
