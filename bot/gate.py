@@ -144,3 +144,17 @@ def _unreadable(path: str) -> Finding:
         "API: it is not a regular file there (a symbolic link, a folder or a submodule).",
         "Make it a plain text file named qna.yaml in the leaf's folder, then push again.",
     )
+
+
+def unrecognised_group(branch: str) -> Gate:
+    """A merge-queue run taxonbot cannot tie to one open pull request: fail closed."""
+    finding = error(
+        "gate.merge-group",
+        ".",
+        Position(1, 1),
+        f"taxonbot could not tie the merge queue's branch {branch[:120]!r} to an open pull "
+        "request into this repository, so it cannot vouch for this merge group.",
+        "Remove the pull request from the merge queue and add it again; if this repeats, "
+        "report it to the taxonbot maintainers.",
+    )
+    return Gate(CheckReport((), (finding,), "changed"), too_large=True)

@@ -156,22 +156,115 @@ def test_the_comment_job_finds_the_pull_request_from_the_event_not_the_artifact(
     (job,) = workflow["jobs"].values()
     assert job["permissions"] == {
         "actions": "read",
+        "checks": "write",  # the merge gate: the `taxonbot / check` check run
         "contents": "read",
+        "issues": "write",  # adding a label the repository lacks creates it: issues only
         "pull-requests": "write",
     }
     (post,) = [s for s in job["steps"] if "taxonbot comment" in s.get("run", "")]
-    # The run's identity and the PR come from the event file GitHub writes, not the artifact.
+    # The run's identity and the PR come from the event file GitHub writes, not the artifact;
+    # the step runs whether or not an artifact came (the gate must report either way).
     assert '--event "$GITHUB_EVENT_PATH"' in post["run"]
+    assert "--post" in post["run"] and "if" not in post
     assert set(post["env"]) == {"GITHUB_TOKEN"}
 
 
+def test_the_gate_publishing_job_holds_checks_write_and_runs_no_pull_request_code() -> None:
+    """The check-run job is the merge gate: it runs default-branch code on a workflow_run, so
+    its checkout takes no ref, nothing fetches or installs PR code, and it publishes for
+    pull requests and merge queues alike (a merge group's required check must report too)."""
+    (job,) = WORKFLOWS["comment.yml"]["jobs"].values()
+    assert job["permissions"]["checks"] == "write"
+    assert "merge_group" in job["if"] and "pull_request" in job["if"]
+    for step in job["steps"]:
+        assert "ref" not in step.get("with", {}), step
+        run = step.get("run", "")
+        # setup.sh installs the default branch's own lock file and package, nothing else
+        assert (
+            re.fullmatch(
+                r"bash scripts/setup\.sh light|\.venv/bin/taxonbot comment[^|;&]*",
+                " ".join(run.split()),
+            )
+            or not run
+        ), run
+
+
+def test_every_pull_request_runs_pr_yml_so_the_required_gate_never_stays_pending() -> None:
+    on = WORKFLOWS["pr.yml"]["on"]
+    assert on["pull_request"] in (None, {}) or "paths" not in on["pull_request"]
+    assert "paths-ignore" not in (on["pull_request"] or {})
+    assert "merge_group" in on  # a merge queue's commits need the gate too
+    (job,) = WORKFLOWS["pr.yml"]["jobs"].values()
+    assert "merge_group.base_sha" in job["env"]["BASE_SHA"]
+    assert "merge_group.head_sha" in job["env"]["HEAD_SHA"]
+
+
+def test_a_push_whose_before_is_all_zeros_or_unknown_audits_the_whole_tree() -> None:
+    """`before` is 40 zeros for a new branch and unreachable after a force-push: the Base step
+    validates it with git before anything compares with it; every comparison uses its output."""
+    (job,) = WORKFLOWS["pr.yml"]["jobs"].values()
+    (base,) = [s for s in job["steps"] if s.get("id") == "base"]
+    assert "0" * 40 in base["run"] and "git cat-file -e" in base["run"]
+    for step in job["steps"]:
+        run = step.get("run", "")
+        if re.search(r"taxonbot (check|diff|gaps|preview)\b", run):
+            assert "BASE_SHA" not in run, step["name"]
+
+
+def test_the_bash_base_step_picks_a_known_commit_and_nothing_else(tmp_path: Path) -> None:
+    (job,) = WORKFLOWS["pr.yml"]["jobs"].values()
+    (base,) = [s for s in job["steps"] if s.get("id") == "base"]
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    env = {
+        "GIT_AUTHOR_NAME": "a",
+        "GIT_AUTHOR_EMAIL": "a@b",
+        "GIT_COMMITTER_NAME": "a",
+        "GIT_COMMITTER_EMAIL": "a@b",
+        "PATH": "/usr/bin:/bin",
+    }
+    subprocess.run(
+        ["git", "-C", str(tmp_path), "commit", "-q", "--allow-empty", "-m", "x"],
+        check=True,
+        env=env,
+    )
+    known = subprocess.run(
+        ["git", "-C", str(tmp_path), "rev-parse", "HEAD"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    for before, expected in ((known, known), ("0" * 40, ""), ("f" * 40, ""), ("HEAD", "")):
+        output = tmp_path / "out"
+        output.write_text("")
+        subprocess.run(
+            ["bash", "-c", base["run"]],
+            cwd=tmp_path,
+            check=True,
+            env={**env, "BASE_SHA": before, "GITHUB_OUTPUT": str(output)},
+            capture_output=True,
+        )
+        assert output.read_text() == f"sha={expected}\n", before
+
+
+def test_an_ordinary_comment_cannot_cancel_a_queued_maintainer_command() -> None:
+    """Workflow-level concurrency applies before the job's `if:`, so any comment would join the
+    group and replace a queued command; on the job, only real commands join it."""
+    workflow = WORKFLOWS["command.yml"]
+    assert "concurrency" not in workflow
+    (job,) = workflow["jobs"].values()
+    assert job["concurrency"]["group"] == "command-${{ github.event.issue.number }}"
+    assert job["concurrency"]["cancel-in-progress"] is False
+    assert "concurrency" not in WORKFLOWS["comment.yml"]  # the same reason: skipped runs
+
+
 def test_retraining_runs_only_from_main_of_this_repository_behind_a_reviewed_environment() -> None:
-    (job,) = WORKFLOWS["retrain.yml"]["jobs"].values()
-    assert "!github.event.repository.fork" in job["if"]
-    assert "github.ref == 'refs/heads/main'" in job["if"]
-    assert job["environment"] == "retrain"
-    assert job["runs-on"] == ["self-hosted", "gpu"]
-    assert job["permissions"] == {"contents": "read"}
+    jobs = WORKFLOWS["retrain.yml"]["jobs"]
+    for job in jobs.values():
+        assert "!github.event.repository.fork" in job["if"]
+        assert "github.ref == 'refs/heads/main'" in job["if"]
+    (build,) = [job for job in jobs.values() if job["runs-on"] == ["self-hosted", "gpu"]]
+    assert build["environment"] == "retrain"
+    assert build["permissions"] == {"contents": "read"}  # the long job holds no write token
 
 
 # --------------------------------------------------------------------------- zizmor

@@ -30,7 +30,9 @@ from bot.jsonfile import read_capped_json
 ACTIONS_BOT = "github-actions[bot]"  # who GITHUB_TOKEN comments as
 PR_WORKFLOW = "pr.yml"  # the workflow whose run a recheck repeats
 MAX_EVENT_BYTES = 1 << 20  # GitHub caps a comment at 65,536 characters; events stay far below
-REACTIONS = {"help": "eyes", "recheck": "eyes", "preview": "eyes"}  # anything else: confused
+# "-1" for a refusal: GitHub shows who reacted, and the help text says who may run commands.
+REACTIONS = {"help": "eyes", "recheck": "eyes", "preview": "eyes", "refused": "-1"}
+# anything else (an unknown command): confused
 REFUSED, USAGE = 1, 2
 
 
@@ -119,6 +121,13 @@ def respond(
     settle: float = SETTLE,
 ) -> int:
     verb = "would " if isinstance(port, DryRun) else ""
+    if decision.kind == "refused":
+        # Someone the repository does not trust: a reaction, and nothing else. Writing a reply
+        # would replace a maintainer's pending one (and its preview request), and would let
+        # anyone make this job edit our comment as often as they like.
+        print(f"taxonbot command: {target.commenter!r} may not run commands; reacting only.")
+        react(repo, target.comment_id, REACTIONS["refused"], port, verb)
+        return 0
     try:
         state = port.pull(repo, target.number)
         who = name(target.commenter, 60)  # inline code: names the person, never pings

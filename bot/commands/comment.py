@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
+import re
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -30,7 +31,7 @@ from bot.collect import MAX_RESULT_BYTES
 from bot.comment.checkrun import GATE_NAME, check_run_request, impostors
 from bot.comment.plan import Action, Desired, PrState, RunInfo, desired_state, plan
 from bot.comment.render import check_counts
-from bot.gate import Gate, combine, trusted_check
+from bot.gate import Gate, combine, trusted_check, unrecognised_group
 from bot.github.apply import publish_check_run
 from bot.github.converge import SETTLE, converge
 from bot.github.locate import RunFacts, find_pulls
@@ -46,6 +47,8 @@ ACTIONS_BOT = "github-actions[bot]"  # who GITHUB_TOKEN comments as
 REFUSED, USAGE = 1, 2
 MAX_EVENT_BYTES = 4 * 1024 * 1024
 GATE_OPTIONS = CheckOptions(changed=True, allowed_hosts=tuple(DEFAULT_ALLOWED_HOSTS))
+# A merge queue's branch, as GitHub names it (the payload's head_branch; `refs/heads/` in some).
+QUEUE_BRANCH = re.compile(r"(?:refs/heads/)?gh-readonly-queue/.+/pr-([0-9]{1,9})-[0-9a-f]{40}")
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,9 @@ class Artifact:
     result: dict[str, Any] | None  # None: nothing usable; `notice` says why
     notice: str | None
     hint: int | None = None  # the PR number PR code wrote: tried first, confirmed by the API
+
+
+NO_ARTIFACT = Artifact(None, None)
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -109,10 +115,10 @@ def run(args: argparse.Namespace) -> int:
     if isinstance(job, str):
         print(f"taxonbot comment: {job}; nothing posted.", file=sys.stderr)
         return USAGE
-    if job.event != "pull_request":
+    if job.event not in ("pull_request", "merge_group"):
         print(f"taxonbot comment: a {job.event} run has no pull request to comment on.")
         return 0
-    artifact = read_artifact(args.result, job)
+    artifact = read_artifact(args.result, job) if job.event == "pull_request" else NO_ARTIFACT
     if artifact.hint is not None:
         hints = _hints(*job.facts.hints, artifact.hint)
         job = dataclasses.replace(job, facts=dataclasses.replace(job.facts, hints=hints))
@@ -128,7 +134,37 @@ def run(args: argparse.Namespace) -> int:
     api = os.environ.get("GITHUB_API_URL", "https://api.github.com")
     with PyGithubAdapter(token, api, login=args.bot_login) as adapter:
         port = adapter if args.post else DryRun(adapter)
+        if job.event == "merge_group":
+            return merge_group(job, port)
         return reconcile(job, artifact, port, args.bot_login, args.post, args.settle)
+
+
+def merge_group(job: Job, port: GitHubPort) -> int:
+    """A merge queue's group: the gate must report on the group's head commit too, or the
+    queue waits forever. GitHub names the group's branch `gh-readonly-queue/<base>/pr-<N>-<sha>`
+    (one pull request per group; batches are chains of groups), and only GitHub can create such
+    a branch; the PR is confirmed open into this repository, and its changed files are checked
+    as they are at the group's head. Anything unrecognised fails closed."""
+    facts = job.facts
+    found = QUEUE_BRANCH.fullmatch(facts.head_branch)
+    try:
+        pull = port.pull_head(facts.repo, int(found.group(1))) if found else None
+        if (
+            pull is None
+            or pull.state != "open"
+            or pull.base_repo.casefold() != facts.repo.casefold()
+        ):
+            gate = unrecognised_group(facts.head_branch)
+        else:
+            gate = gate_of(port, facts.repo, [dataclasses.replace(pull, head_sha=facts.head_sha)])
+        request = check_run_request(facts.head_sha, gate.report, gate.too_large)
+        existing = port.check_runs(facts.repo, facts.head_sha, GATE_NAME)
+        for line in publish_check_run(port, facts.repo, request, existing):
+            print(f"taxonbot comment: merge group: {line}")
+    except GitHubError as exc:
+        print(f"taxonbot comment: {exc}", file=sys.stderr)
+        return REFUSED
+    return 0
 
 
 def reconcile(

@@ -2,8 +2,9 @@
 
 Pure: the workflow reads the event file, calls `parse_command`, then posts the reply and starts
 what the decision asks for. Only people the repository trusts (OWNER, MEMBER, COLLABORATOR by
-`author_association`) start work, since a preview or a re-run spends CI time; anyone else gets a
-polite refusal. Replies echo the commenter's words only through bot.comment.render's escaping.
+`author_association`) start work, since a preview or a re-run spends CI time; anyone else's
+command is "refused": the job reacts to it and writes nothing else (bot/commands/command.py).
+Replies echo the commenter's words only through bot.comment.render's escaping.
 """
 
 from __future__ import annotations
