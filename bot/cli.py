@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "comment": ("bot.commands.comment", "reconcile the one sticky PR comment and labels"),
     "command": ("bot.commands.command", "answer a /taxonbot command in a PR comment"),
     "release": ("ci.commands.release", "cut a release of a build: notes, tag, GitHub release"),
+    "announce": ("ci.commands.announce", "comment a build's scores on the PRs it trained"),
     "build": ("ci.commands.build", "a community build: SDG, two-phase training, eval, export"),
     "preview-request": (
         "bot.commands.request",

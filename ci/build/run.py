@@ -103,6 +103,7 @@ def _build(options: BuildOptions) -> tuple[Path, dict[str, Any]]:
     commit = resolve_commit(repo, options.commit)
     leaves = leaves_at(repo, commit)
     previous = load_previous(options.previous) if options.previous else None
+    check_history(repo, previous)  # before hours of work, not after them (ci/build/history.py)
     work = options.out / ".work"
     work.mkdir(parents=True, exist_ok=True)
     config = TrainConfig(**{"seed": options.seed, **options.train})
@@ -194,6 +195,17 @@ def load_previous(folder: Path) -> Previous:
     except Exception as exc:  # its own message names the file and line
         raise BuildError(f"{exc}: {hint}") from exc
     return Previous(folder, manifest, gguf, folder / "model", samples)
+
+
+def check_history(repo: Path, previous: Previous | None) -> None:
+    """The contributions `credit` lists at the end must be listable now."""
+    from ci.build.history import history_problem
+
+    commit = previous.manifest["taxonomy_commit"] if previous else None
+    name = str(previous.manifest.get("version") or "") if previous else ""
+    problem = history_problem(repo, commit, name)
+    if problem is not None:
+        raise BuildError(problem)
 
 
 def convert_base(gguf: Path, cache: Path) -> Path:

@@ -15,7 +15,7 @@ import pytest
 
 from bot.checks.context import CheckOptions
 from bot.comment.checkrun import GATE_NAME, batches, check_run_request
-from bot.gate import MAX_TAXONOMY_FILES, trusted_check
+from bot.gate import MAX_TAXONOMY_FILES, trusted_check, unrecognised_group
 from bot.github.apply import publish_check_run
 from bot.github.locate import RunFacts, find_pulls
 from bot.github.port import RecordingGitHub
@@ -190,3 +190,22 @@ def test_every_finding_is_an_annotation_50_per_request(tmp_path: Path) -> None:
     again = publish_check_run(gh, REPO, many, gh.check_runs(REPO, SHA, GATE_NAME))
     assert again == [f"{GATE_NAME} on {SHA[:12]}: already failure, unchanged"]
     assert len(gh.check_run_log) == 1
+
+
+def test_a_listed_qna_yaml_the_api_does_not_return_as_a_file_fails_the_gate(
+    tmp_path: Path,
+) -> None:
+    """A symlink or submodule at a leaf's path: the contents API answers no file there."""
+    gh = RecordingGitHub()
+    gh.add_pull(REPO, 12, SHA, head_repo=FORK, files={LEAF: b"version: 3\n"})
+    del gh.contents[(REPO, SHA, LEAF)]
+    gate = gate_for(gh, tmp_path)
+    (finding,) = gate.report.findings  # type: ignore[attr-defined]
+    assert (finding.rule, finding.path) == ("gate.unreadable", LEAF)
+
+
+def test_a_merge_group_the_gate_cannot_tie_to_a_pull_request_fails_closed() -> None:
+    gate = unrecognised_group("gh-readonly-queue/main/not-a-pr")
+    (finding,) = gate.report.findings
+    assert finding.rule == "gate.merge-group" and gate.too_large
+    assert check_run_request(SHA, gate.report, gate.too_large).conclusion == "failure"
