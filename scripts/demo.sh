@@ -48,8 +48,10 @@ head_sha="$(git -C "$work" rev-parse HEAD)"
 "$tb" collect --check "$out/check.json" --diff "$out/diff.json" --gaps "$out/gaps/gaps.json" \
   --preview "$out/preview/preview.json" --head-sha "$head_sha" --run-id 1 --run-attempt 1 \
   --out "$out/result.json"
-"$tb" comment --result "$out/result.json" --repo community/taxonomy --head-sha "$head_sha" \
-  --head-repo contributor/taxonomy --run-id 1 --run-attempt 1 --local "$out/comment.md"
+# The trusted side checks the PR's files itself (here: read from the branch's working tree).
+(cd "$work" && "$tb" comment --result "$out/result.json" --repo community/taxonomy \
+  --head-sha "$head_sha" --head-repo contributor/taxonomy --head-branch contributor/email-skills \
+  --run-id 1 --run-attempt 1 --local "$out/comment.md")
 if .venv/bin/python -c "import cmarkgfm" 2>/dev/null; then
   .venv/bin/python -c "import cmarkgfm, sys; print(cmarkgfm.github_flavored_markdown_to_html(open(sys.argv[1]).read()))" \
     "$out/comment.md" > "$out/comment.html"

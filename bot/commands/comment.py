@@ -212,7 +212,7 @@ def shown_result(artifact: Artifact, gate: Gate, impostor_runs: int) -> dict[str
     return base | {
         "check": trusted,
         "gate": {
-            "pr_counts": theirs,
+            "pr_counts": list(theirs) if theirs is not None else None,
             "differs": theirs is not None and theirs != ours,
             "artifact_missing": artifact.notice if artifact.result is None else None,
             "too_large": gate.too_large,

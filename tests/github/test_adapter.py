@@ -98,17 +98,29 @@ def test_a_merged_pr_reads_as_closed_and_merged(fake: FakeGitHub, github: PyGith
     assert (state.state, state.merged) == ("closed", True)
 
 
-def test_the_pr_is_found_by_head_sha_and_head_repository(
+def test_commit_to_pulls_finds_a_same_repository_pr_but_never_a_forks(
     fake: FakeGitHub, github: PyGithubAdapter
 ) -> None:
+    """GitHub answers `GET /commits/{sha}/pulls` with [] for a commit that lives only in a fork
+    (tests/fake_github.py cites the reports), which is why the comment job looks up a fork's PR
+    by its head branch instead (test_a_fork_pr_is_found_by_owner_and_branch)."""
+    assert github.pulls_for_head(REPO, SHA, FORK) == []
+    fake.add_pull(REPO, 8, "d" * 40, head_repo=REPO)
+    assert github.pulls_for_head(REPO, "d" * 40, REPO) == [8]
+    assert github.pulls_for_head(REPO, "d" * 40, REPO.upper()) == [8]  # logins fold
+    assert github.pulls_for_head(REPO, "b" * 40, REPO) == []
+    assert github.api_calls.reads == 4
+
+
+def test_a_fork_pr_is_found_by_owner_and_branch(fake: FakeGitHub, github: PyGithubAdapter) -> None:
     fake.add_pull(REPO, 8, SHA, head_repo="someone-else/taxonomy")  # same commit, other fork
-    assert github.pulls_for_head(REPO, SHA, FORK) == [NUMBER]
-    assert github.pulls_for_head(REPO, SHA, "Contributor/Taxonomy") == [NUMBER]  # logins fold
-    assert github.pulls_for_head(REPO, "b" * 40, FORK) == []
-    assert all(
-        r.path == f"/repos/{REPO}/commits/{r.path.split('/')[-2]}/pulls" for r in fake.requests
-    )
-    assert github.api_calls.reads == 3
+    (found,) = github.open_pulls(REPO, "contributor:topic")
+    assert (found.number, found.head_repo, found.base_repo) == (NUMBER, FORK, REPO)
+    assert github.open_pulls(REPO, "nobody:topic") == []
+    assert [p.number for p in github.open_pulls(REPO, None)] == sorted([8, NUMBER], reverse=True)
+    head = github.pull_head(REPO, NUMBER)
+    assert head is not None and head.head_sha == SHA and head.head_ref == "topic"
+    assert github.pull_head(REPO, 999) is None  # 404: no such PR
 
 
 def test_an_actions_token_is_github_actions_bot_without_asking(
@@ -270,8 +282,9 @@ def test_the_recording_port_keeps_state_and_every_call() -> None:
     state = gh.pull(REPO, NUMBER)
     assert state.labels == {"check:passed", "kind:skill"}
     assert [c.author for c in state.comments] == ["github-actions[bot]"]
-    assert gh.pulls_for_head(REPO, SHA, FORK) == [NUMBER]
-    assert gh.pulls_for_head(REPO, SHA, REPO) == []  # a PR from the base repo's own branch
+    assert gh.pulls_for_head(REPO, SHA, FORK) == []  # a fork's commit: GitHub answers []
+    gh.add_pull(REPO, NUMBER + 1, "d" * 40, head_repo=REPO)
+    assert gh.pulls_for_head(REPO, "d" * 40, REPO) == [NUMBER + 1]
 
 
 def test_the_recording_port_refuses_what_github_would() -> None:

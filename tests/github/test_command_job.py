@@ -114,17 +114,37 @@ def test_the_reply_replaces_the_last_one_in_the_existing_sticky_comment(
 
 
 @pytest.mark.parametrize("association", ["CONTRIBUTOR", "FIRST_TIME_CONTRIBUTOR", "NONE"])
-def test_anyone_else_gets_a_polite_refusal_and_starts_nothing(
+def test_anyone_else_gets_a_reaction_and_starts_nothing(
     fake: FakeGitHub, tmp_path: Path, association: str
 ) -> None:
+    """Only a reaction: a reply would replace a maintainer's pending one (and its preview
+    request), and would let anyone make the write job edit our comment at will."""
     fake.add_run(REPO, "pr.yml", SHA, 501)
     said = say(fake, "/taxonbot recheck", login="passer-by")
     payload = event("/taxonbot recheck", said, association=association, login="passer-by")
     assert command(tmp_path, payload, "--post") == 0
-    (body,) = ours(fake)
-    assert "Only maintainers and collaborators" in body and "`passer-by`" in body
+    assert ours(fake) == []
     assert reruns(fake) == [] and fake.runs[501].reruns == 0
-    assert reactions(fake, said) == ["confused"]
+    assert reactions(fake, said) == ["-1"]
+    assert [w.path for w in fake.writes()] == [f"/repos/{REPO}/issues/comments/{said}/reactions"]
+
+
+def test_a_non_members_command_never_replaces_a_maintainers_pending_request(
+    fake: FakeGitHub, tmp_path: Path
+) -> None:
+    fake.add_run(REPO, "pr.yml", SHA, 601)
+    asked = say(fake, "/taxonbot preview --pairs 7")
+    assert command(tmp_path, event("/taxonbot preview --pairs 7", asked), "--post") == 0
+    (before,) = ours(fake)
+    for index in range(3):
+        said = say(fake, f"/taxonbot preview --pairs {index + 1}", login="passer-by")
+        payload = event(
+            f"/taxonbot preview --pairs {index + 1}", said, association="NONE", login="passer-by"
+        )
+        assert command(tmp_path, payload, "--post") == 0
+    assert ours(fake) == [before]
+    comments = [Comment(c.id, c.author, c.body) for c in fake.comments_on(REPO, NUMBER)]
+    assert preview_request(comments, BOT, SHA) == 7
 
 
 def test_recheck_reruns_exactly_the_newest_run_of_the_current_head(

@@ -102,7 +102,7 @@ def test_two_jobs_creating_the_comment_at_once_leave_one_with_both_parts(
     assert len(deletes) == 1, "the duplicate the comment job made is deleted"
 
 
-def test_an_unchanged_rerun_still_costs_two_reads_and_no_writes(
+def test_an_unchanged_rerun_costs_five_reads_and_no_writes(
     fake: FakeGitHub, tmp_path: Path
 ) -> None:
     path = result_file(tmp_path, run_id=400)
@@ -111,7 +111,8 @@ def test_an_unchanged_rerun_still_costs_two_reads_and_no_writes(
     before_writes = len(fake.writes())
     assert comment(path, "--post", "--pr-number", str(NUMBER), run_id=400) == 0
     reads = len([r for r in fake.requests if r.method == "GET"]) - before_reads
-    assert (reads, len(fake.writes()) - before_writes) == (2, 0)
+    # The PR (confirming the hint), its files, the gate's check runs, the PR and its comments.
+    assert (reads, len(fake.writes()) - before_writes) == (5, 0)
 
 
 def test_the_settle_wait_is_what_the_workflow_gets_by_default(

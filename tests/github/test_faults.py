@@ -15,6 +15,7 @@ from github import Auth, Github
 
 from bot.comment.plan import RunInfo, desired_state, plan
 from bot.github.apply import apply
+from bot.github.locate import RunFacts, find_pulls
 from bot.github.port import GitHubError, RateLimitWaitTooLong
 from bot.github.pygithub import PyGithubAdapter, rate_limit_wait
 
@@ -248,9 +249,13 @@ def result_of(run: RunInfo, errors: int) -> dict[str, Any]:
 
 
 def reconcile(github: PyGithubAdapter, run: RunInfo, errors: int = 0) -> list[str]:
-    [number] = github.pulls_for_head(REPO, run.head_sha, FORK)
+    """The comment job's steps for a fork's PR: find it by its head, plan, apply."""
+    pulls = find_pulls(github, RunFacts(REPO, run.head_sha, FORK, "topic"))
+    if not pulls:
+        return []  # closed, merged or pushed to: a newer run owns the PR
+    [pull] = pulls
     desired = desired_state(result_of(run, errors), run)
-    actions = plan(desired, github.pull(REPO, number), run, github.viewer_login())
+    actions = plan(desired, github.pull(REPO, pull.number), run, github.viewer_login())
     return apply(actions, github, run)
 
 
