@@ -1,24 +1,28 @@
 #!/usr/bin/env python3
-"""Count the GitHub API requests one comment-job run makes, against PyGithub used plainly.
+"""GitHub API requests per comment-job run, before and after the trusted gate (issue 17).
 
-Runs on the loopback fake of tests/fake_github.py (no network), for a PR that already has N
-comments from reviewers, with a GITHUB_TOKEN-style token (`ghs_…`). Scenarios:
+Runs on the faithful loopback fake of tests/fake_github.py (no network) with comment.yml's
+permissions, for a PR that changes one leaf (qna.yaml + attribution.txt) and already has N
+comments from reviewers. Two kinds of PR: a fork's (most contributors) and a same-repository
+branch's. Three runs each: the first (post everything), the same run again (nothing to write),
+and a new result (the check now fails: edit the comment, swap labels, a new gate).
 
-  first run     the PR has no comment of ours: post it and the labels
-  unchanged     the same run again: nothing to write
-  new result    a later run whose check failed: edit the comment, swap check:* labels
+  before  the comment job as shipped before issue 17 (commit 2f47df6): commit -> pulls to find
+          the PR, then converge (pull, plan, apply; one more pull after a write). On a fork's
+          PR, GitHub answers commit -> pulls with [], so it posts nothing.
+  after   `taxonbot comment` now (bot/commands/comment.py `reconcile`): the PR found by head
+          branch and confirmed, its files read through the API and checked here, the
+          `taxonbot / check` check run, then the same converge.
 
-  ours      PyGithubAdapter: pulls_for_head + viewer_login, then converge (pull, plan, apply;
-            after a write, one more pull to see that it held: bot/github/converge.py)
-  baseline  reading the same state with PyGithub's defaults, the obvious way: get_repo,
-            get_pull, iterate pr.get_issue_comments() (30 a page); labels from the PR object
-
-Printed: reads/writes per scenario, and for the unchanged re-run the baseline-to-ours ratio of
-requests (only reads happen there). Counts come from the fake's request log, not from timing.
+Printed: reads/writes per run, whether a comment exists afterwards, and the ratio of requests
+after/before where both post. Counts come from the adapter's own counter, checked against the
+fake's request log; nothing is timed.
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import sys
 from pathlib import Path
 from typing import Any
@@ -26,28 +30,39 @@ from typing import Any
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO_ROOT), str(REPO_ROOT / "tests")]
 
-from fake_github import APP_TOKEN, FakeGitHub, serve  # noqa: E402
-from github import Auth, Github  # noqa: E402
+from fake_github import APP_TOKEN, COMMENT_JOB, FakeGitHub, serve  # noqa: E402
 
+from bot.commands.comment import Artifact, Job, reconcile  # noqa: E402
 from bot.comment.plan import RunInfo, desired_state, plan  # noqa: E402
 from bot.github.converge import converge  # noqa: E402
+from bot.github.locate import RunFacts  # noqa: E402
 from bot.github.pygithub import PyGithubAdapter  # noqa: E402
 
 REPO, FORK, NUMBER, SHA = "instructlab/taxonomy", "contributor/taxonomy", 7, "a" * 40
+LEAF = "taxonomy/compositional_skills/writing/freeform/email/reschedule_meeting"
+EXAMPLE = REPO_ROOT / "examples/pull_request/compositional_skills/writing/freeform/email"
 COMMENT_COUNTS = (0, 40, 250)
+BOT = "github-actions[bot]"
 
 
-def result(run: RunInfo, errors: int) -> dict[str, Any]:
+def files(errors: int) -> dict[str, bytes | None]:
+    lines = (EXAMPLE / "reschedule_meeting/qna.yaml").read_text("utf-8").splitlines()
+    text = "\n".join(f"{t} " if i < errors else t for i, t in enumerate(lines)) + "\n"
+    attribution = (EXAMPLE / "reschedule_meeting/attribution.txt").read_bytes()
+    return {f"{LEAF}/qna.yaml": text.encode(), f"{LEAF}/attribution.txt": attribution}
+
+
+def result(run_id: int, errors: int) -> dict[str, Any]:
     check = {
         "format": "taxonbot-check/1",
-        "files": ["knowledge/science/physics/qna.yaml"],
+        "files": [f"{LEAF}/qna.yaml"],
         "summary": {"files": 1, "errors": errors, "warnings": 0},
         "findings": [],
     }
     return {
         "format": "taxonbot-result/1",
         "head_sha": SHA,
-        "run_id": run.run_id,
+        "run_id": run_id,
         "run_attempt": 1,
         "check": check,
         "diff": None,
@@ -56,58 +71,71 @@ def result(run: RunInfo, errors: int) -> dict[str, Any]:
     }
 
 
-def ours(fake: FakeGitHub, run_id: int, errors: int) -> tuple[int, int]:
-    run = RunInfo(SHA, run_id, 1, REPO, NUMBER)
-    adapter = PyGithubAdapter(
+def adapter(fake: FakeGitHub) -> PyGithubAdapter:
+    return PyGithubAdapter(
         APP_TOKEN, fake.url, seconds_between_requests=None, seconds_between_writes=None
     )
-    with adapter:
-        [number] = adapter.pulls_for_head(REPO, SHA, FORK)
-        assert number == run.pr_number
-        desired, login = desired_state(result(run, errors), run), adapter.viewer_login()
-        converge(adapter, run, lambda state: plan(desired, state, run, login), settle=0)
-        return adapter.api_calls.reads, adapter.api_calls.writes
 
 
-def ours_state(fake: FakeGitHub) -> int:
-    adapter = PyGithubAdapter(
-        APP_TOKEN, fake.url, seconds_between_requests=None, seconds_between_writes=None
-    )
-    with adapter:
-        adapter.pull(REPO, NUMBER)
-        return adapter.api_calls.reads
+def before(fake: FakeGitHub, head_repo: str, run_id: int, errors: int) -> tuple[int, int]:
+    with adapter(fake) as github:
+        for number in github.pulls_for_head(REPO, SHA, head_repo):
+            run = RunInfo(SHA, run_id, 1, REPO, number)
+            desired, login = desired_state(result(run_id, errors), run), github.viewer_login()
+            converge(
+                github,
+                run,
+                lambda s, d=desired, r=run, who=login: plan(d, s, r, who),  # type: ignore[misc]
+                settle=0,
+            )
+        return github.api_calls.reads, github.api_calls.writes
 
 
-def baseline_state(fake: FakeGitHub) -> int:
-    before = len(fake.requests)
-    with Github(
-        auth=Auth.Token(APP_TOKEN),
-        base_url=fake.url,
-        seconds_between_requests=None,
-        seconds_between_writes=None,
-    ) as gh:
-        pr = gh.get_repo(REPO).get_pull(NUMBER)
-        _ = [label.name for label in pr.labels], [c.body for c in pr.get_issue_comments()]
-    return len(fake.requests) - before
+def after(fake: FakeGitHub, head_repo: str, run_id: int, errors: int) -> tuple[int, int]:
+    facts = RunFacts(REPO, SHA, head_repo, "topic")
+    job = Job(facts, run_id, 1, "pull_request")
+    with adapter(fake) as github:
+        with contextlib.redirect_stdout(io.StringIO()):  # the job's log lines
+            code = reconcile(job, Artifact(result(run_id, errors), None), github, BOT, True, 0.0)
+        assert code == 0
+        return github.api_calls.reads, github.api_calls.writes
+
+
+def story(flow: Any, head_repo: str, comments: int) -> tuple[list[tuple[int, int]], bool]:
+    with serve(permissions={APP_TOKEN: COMMENT_JOB}) as fake:
+        fake.add_pull(REPO, NUMBER, SHA, head_repo=head_repo)
+        fake.set_files(REPO, NUMBER, files(0))
+        for index in range(comments):
+            fake.add_comment(REPO, NUMBER, "reviewer", f"comment {index}")
+        counts = [flow(fake, head_repo, 41, 0), flow(fake, head_repo, 41, 0)]
+        fake.set_files(REPO, NUMBER, files(2))
+        counts.append(flow(fake, head_repo, 42, 2))
+        total = sum(r + w for r, w in counts)
+        assert total == len(fake.requests), (total, len(fake.requests))
+        posted = any(c.author == "github-actions[bot]" for c in fake.comments_on(REPO, NUMBER))
+        return counts, posted
 
 
 def main() -> int:
-    print("         whole run (ours)                  reading the PR state")
-    print("comments  first run  unchanged  new result  ours  baseline  ratio")
-    for count in COMMENT_COUNTS:
-        with serve() as fake:
-            fake.add_pull(REPO, NUMBER, SHA, head_repo=FORK)
-            for index in range(count):
-                fake.add_comment(REPO, NUMBER, "reviewer", f"comment {index}")
-            first, unchanged, changed = ours(fake, 41, 0), ours(fake, 41, 0), ours(fake, 42, 2)
-            state, plain = ours_state(fake), baseline_state(fake)
-        cells = [f"{r}r/{w}w" for r, w in (first, unchanged, changed)]
-        print(
-            f"{count:>8}  {cells[0]:>9}  {cells[1]:>9}  {cells[2]:>10}  "
-            f"{state:>4}  {plain:>8}  {plain / state:>4.2f}x"
-        )
-    print("r = GET requests, w = POST/PATCH/DELETE; a whole run also finds the PR by its head.")
-    print("ratio = baseline requests / ours, for the same state (PR, labels, every comment).")
+    print("PR       comments  flow    first run  unchanged  new result  comment?  after/before")
+    for label, head in (("fork", FORK), ("same-repo", REPO)):
+        for count in COMMENT_COUNTS:
+            rows = {
+                name: story(flow, head, count)
+                for name, flow in (("before", before), ("after", after))
+            }
+            totals = {name: sum(r + w for r, w in counts) for name, (counts, _) in rows.items()}
+            for name, (counts, posted) in rows.items():
+                cells = [f"{r}r/{w}w" for r, w in counts]
+                ratio = ""
+                if name == "after" and rows["before"][1]:
+                    ratio = f"{totals['after'] / totals['before']:.2f}x"
+                print(
+                    f"{label:<9}{count:>8}  {name:<6}  {cells[0]:>9}  {cells[1]:>9}  "
+                    f"{cells[2]:>10}  {'yes' if posted else 'NO':>8}  {ratio:>12}"
+                )
+    print("r = GET requests, w = POST/PATCH/DELETE (retries included; none happen here).")
+    print("after/before = all requests of the three runs; '' where before posted nothing.")
     return 0
 
 

@@ -54,25 +54,25 @@ def trusted_check(
     ]
     fetched: dict[str, RepoFile | None] = {}
 
-    def blob_of(path: str) -> str | None:  # does it exist at the head? (attribution-only changes)
+    def read(path: str) -> RepoFile | None:  # each file once, at the head commit
         if path not in fetched:
             fetched[path] = port.file_at(repo, path, pull.head_sha)
-        return "fetched" if fetched[path] is not None else None
+        return fetched[path]
+
+    def blob_of(path: str) -> str | None:  # does it exist at the head? (attribution-only changes)
+        return "fetched" if read(path) is not None else None
 
     targets = [t for t in files_to_check(listed(changes), blob_of) if safe_path(t)]
     if len(targets) > MAX_TAXONOMY_FILES:
         return _too_large(len(targets), "taxonomy files", MAX_TAXONOMY_FILES)
     unreadable: list[Finding] = []
     for path in targets:
-        if path not in fetched:
-            fetched[path] = port.file_at(repo, path, pull.head_sha)
-        found = fetched[path]
+        found = read(path)
         if found is None:
             unreadable.append(_unreadable(path))
             continue
         _write(workdir, found)
-        attribution = posixpath.join(posixpath.dirname(path), ATTRIBUTION_NAME)
-        side = port.file_at(repo, attribution, pull.head_sha)
+        side = read(posixpath.join(posixpath.dirname(path), ATTRIBUTION_NAME))
         if side is not None:
             _write(workdir, side)
     readable = [t for t in targets if fetched.get(t) is not None]
