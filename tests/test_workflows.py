@@ -96,6 +96,43 @@ def test_every_action_is_pinned_to_a_full_sha_with_a_version_comment(name: str) 
             assert PINNED.match(job["uses"]), f"{name}: job {job_name} is not pinned"
 
 
+# The first major of each action whose action.yml says `runs: using: node24` (read from the
+# actions' own repositories, tag by tag); hosted runners removed Node 20 (ARCHITECTURE.md).
+NODE24_SINCE = {
+    "actions/checkout": 5,
+    "actions/setup-python": 6,
+    "actions/cache": 5,
+    "actions/upload-artifact": 6,
+    "actions/download-artifact": 7,
+}
+
+
+@ids
+def test_every_github_action_is_a_node24_release(name: str) -> None:
+    for number, line in enumerate((WORKFLOW_DIR / name).read_text().splitlines(), 1):
+        match = USES_LINE.match(line)
+        if match is None or not match["ref"].startswith("actions/"):
+            continue
+        action = match["ref"].split("@")[0]
+        major = int(re.findall(r"v(\d+)", match["rest"])[0])
+        assert action in NODE24_SINCE, f"{name}:{number}: {action}: which release runs Node 24?"
+        assert major >= NODE24_SINCE[action], f"{name}:{number}: {action} v{major} runs Node 20"
+
+
+SAME_ACTION_SAME_PIN = "one SHA per action across the workflows"
+
+
+def test_each_action_has_one_pin_everywhere() -> None:
+    pins: dict[str, set[str]] = {}
+    for path in WORKFLOW_FILES:
+        for line in path.read_text().splitlines():
+            match = USES_LINE.match(line)
+            if match is not None and "@" in match["ref"]:
+                action, sha = match["ref"].split("@")
+                pins.setdefault(action, set()).add(sha)
+    assert all(len(shas) == 1 for shas in pins.values()), (SAME_ACTION_SAME_PIN, pins)
+
+
 @ids
 def test_no_checkout_keeps_credentials(name: str) -> None:
     for step in _checkouts(WORKFLOWS[name]):
