@@ -168,8 +168,8 @@ def rerun_with_reply(
         reply = "This pull request is closed, so nothing was re-run.\n"
         write_reply(repo, bot_login, target, port, section(state.head_sha, who, reply), settle)
         return
-    run_id = port.latest_run(repo, PR_WORKFLOW, state.head_sha)
-    if run_id is None:
+    run = port.latest_run(repo, PR_WORKFLOW, state.head_sha)
+    if run is None:
         print(f"taxonbot command: no {PR_WORKFLOW} run for {state.head_sha}")
         reply = (
             f"No `{PR_WORKFLOW}` run was found for the latest commit ({sha}), so nothing was "
@@ -177,24 +177,50 @@ def rerun_with_reply(
         )
         write_reply(repo, bot_login, target, port, section(state.head_sha, who, reply), settle)
         return
+    run_id = run.id
     link = f"[run {run_id}](https://github.com/{repo}/actions/runs/{run_id})"
+    if not run.done:
+        # GitHub refuses to re-run a run that has not finished: say so in one write, instead of
+        # writing "running again" and taking it back.
+        reply = (
+            f"The checks of commit {sha} are still running ({link}), so nothing was re-run. "
+            "Ask again when they have finished; this comment updates then anyway.\n"
+        )
+        write_reply(repo, bot_login, target, port, section(state.head_sha, who, reply), settle)
+        return
     what = f"a preview of {pairs} pairs per changed leaf" if pairs is not None else "the checks"
     reply = (
         f"Running {what} again on commit {sha}: {link}. "
         "This comment updates when the run finishes.\n"
     )
+    if pairs is None:
+        # A recheck needs nothing from the comment: start the run, then say so in one write.
+        if not start_rerun(repo, run_id, port, verb):
+            reply = _not_started(link, sha)
+        write_reply(repo, bot_login, target, port, section(state.head_sha, who, reply), settle)
+        return
+    # A preview's size must be in the comment before the run starts and reads it back.
     write_reply(repo, bot_login, target, port, section(state.head_sha, who, reply, pairs), settle)
+    if not start_rerun(repo, run_id, port, verb):
+        reply = _not_started(link, sha)
+        write_reply(repo, bot_login, target, port, section(state.head_sha, who, reply), settle)
+
+
+def start_rerun(repo: str, run_id: int, port: GitHubPort, verb: str) -> bool:
     try:
         port.rerun(repo, run_id)
     except GitHubError as exc:
         print(f"taxonbot command: {exc}", file=sys.stderr)
-        reply = (
-            f"GitHub did not start a re-run of {link} for commit {sha}; it may still be "
-            "running. Try again when it has finished.\n"
-        )
-        write_reply(repo, bot_login, target, port, section(state.head_sha, who, reply), settle)
-        return
-    print(f"taxonbot command: {verb}re-run {PR_WORKFLOW} run {run_id} ({state.head_sha})")
+        return False
+    print(f"taxonbot command: {verb}re-run {PR_WORKFLOW} run {run_id}")
+    return True
+
+
+def _not_started(link: str, sha: str) -> str:
+    return (
+        f"GitHub did not start a re-run of {link} for commit {sha}; it may still be running. "
+        "Try again when it has finished.\n"
+    )
 
 
 def write_reply(

@@ -21,6 +21,7 @@ from bot.github.records import (
     PullFile,
     PullHead,
     RepoFile,
+    WorkflowRun,
 )
 
 WRITES = frozenset(
@@ -91,7 +92,7 @@ class GitHubPort(Protocol):
     ) -> None: ...
 
     # ---- the command job (`/taxonbot` comments) -----------------------------------------
-    def latest_run(self, repo: str, workflow_file: str, head_sha: str) -> int | None:
+    def latest_run(self, repo: str, workflow_file: str, head_sha: str) -> WorkflowRun | None:
         """The newest pull_request run of `workflow_file` for `head_sha`, or None."""
         ...
 
@@ -301,9 +302,12 @@ class RecordingGitHub:
         self.calls.append(Call("viewer_login", ()))
         return self.login
 
-    def latest_run(self, repo: str, workflow_file: str, head_sha: str) -> int | None:
+    def latest_run(self, repo: str, workflow_file: str, head_sha: str) -> WorkflowRun | None:
         self.calls.append(Call("latest_run", (repo, workflow_file, head_sha)))
-        return max(self.runs.get((repo, workflow_file, head_sha), []), default=None)
+        newest = max(self.runs.get((repo, workflow_file, head_sha), []), default=None)
+        if newest is None:
+            return None
+        return WorkflowRun(newest, "queued" if self.reruns.get((repo, newest)) else "completed")
 
     def rerun(self, repo: str, run_id: int) -> None:
         self.calls.append(Call("rerun", (repo, run_id)))
@@ -377,7 +381,7 @@ class DryRun:
     def remove_label(self, repo: str, number: int, label: str) -> None:
         self.calls.append(Call("remove_label", (repo, number, label)))
 
-    def latest_run(self, repo: str, workflow_file: str, head_sha: str) -> int | None:
+    def latest_run(self, repo: str, workflow_file: str, head_sha: str) -> WorkflowRun | None:
         return self.port.latest_run(repo, workflow_file, head_sha)
 
     def rerun(self, repo: str, run_id: int) -> None:

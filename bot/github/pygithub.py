@@ -40,6 +40,7 @@ from bot.github.records import (
     PullFile,
     PullHead,
     RepoFile,
+    WorkflowRun,
 )
 
 T = TypeVar("T")
@@ -222,7 +223,7 @@ class PyGithubAdapter:
                 self._login = ACTIONS_LOGIN
         return self._login
 
-    def latest_run(self, repo: str, workflow_file: str, head_sha: str) -> int | None:
+    def latest_run(self, repo: str, workflow_file: str, head_sha: str) -> WorkflowRun | None:
         """The newest pull_request run of the workflow for this head: one request."""
         runs = (
             self._repo(repo)
@@ -231,7 +232,8 @@ class PyGithubAdapter:
         )
         what = f"finding the {workflow_file} run for {head_sha[:12]} in {repo}"
         page = self._send(False, what, functools.partial(runs.get_page, 0))
-        return max((run.id for run in page), default=None)  # ids grow: the largest is newest
+        newest = max(page, key=lambda run: run.id, default=None)  # ids grow: largest is newest
+        return None if newest is None else WorkflowRun(newest.id, str(newest.status))
 
     def _json(
         self,
@@ -616,9 +618,14 @@ def _message(exc: BaseException | None) -> str:
 def _refusal(needs: str, what: str, exc: GithubException) -> str:
     """GitHub's refusal in words, with the permission that call needs (NEEDS)."""
     message = _message(exc)
+    # GitHub's 403 for a missing grant says "Resource not accessible by integration"; other
+    # 403s ("This workflow run is not completed") are not about permissions.
+    permission = not message or "not accessible" in message.lower()
     hint = {
         401: "; the token is missing or expired",
-        403: f"; the workflow's `permissions:` need {NEEDS.get(needs, needs)}",
+        403: f"; the workflow's `permissions:` need {NEEDS.get(needs, needs)}"
+        if permission
+        else "",
         404: "; check the repository and pull request exist and the token can see them",
         422: "; GitHub found the request invalid (this is a taxonbot bug: please report it)",
     }.get(exc.status, "")

@@ -72,3 +72,15 @@ class CheckRunState:
     conclusion: str | None
     external_id: str
     app_slug: str
+
+
+@dataclass(frozen=True)
+class WorkflowRun:
+    """A workflow run as "List workflow runs" reports it; only a completed run can be re-run."""
+
+    id: int
+    status: str  # queued, in_progress, completed, ...
+
+    @property
+    def done(self) -> bool:
+        return self.status == "completed"

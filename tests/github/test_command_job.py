@@ -174,11 +174,39 @@ def test_recheck_with_no_run_says_so_plainly(fake: FakeGitHub, tmp_path: Path) -
     assert f"No `pr.yml` run was found for the latest commit (`{SHA[:12]}`)" in body
 
 
-def test_a_rerun_github_refuses_is_explained_not_crashed(fake: FakeGitHub, tmp_path: Path) -> None:
+@pytest.mark.parametrize("command_text", ["/taxonbot recheck", "/taxonbot preview --pairs 5"])
+def test_a_run_still_going_is_explained_in_one_write_and_not_rerun(
+    fake: FakeGitHub, tmp_path: Path, command_text: str
+) -> None:
+    """GitHub refuses to re-run an unfinished run; the reply says so in ONE write (it used to
+    say "running again", then take it back), and asking twice writes nothing more."""
     fake.add_run(REPO, "pr.yml", SHA, 901, status="in_progress")
+    said = say(fake, command_text)
+    assert command(tmp_path, event(command_text, said), "--post") == 0
+    (body,) = ours(fake)
+    assert "still running" in body and fake.runs[901].reruns == 0
+    assert "preview-pairs" not in body  # no request left for a run that will not happen
+    comment_writes = [w for w in fake.writes() if not w.path.endswith("/reactions")]
+    assert len(comment_writes) == 1
+    assert command(tmp_path, event(command_text, said), "--post") == 0
+    assert len([w for w in fake.writes() if not w.path.endswith("/reactions")]) == 1
+
+
+def test_a_rerun_github_refuses_anyway_is_explained_not_crashed(
+    fake: FakeGitHub, tmp_path: Path
+) -> None:
+    """Finished when listed, refused when asked (another re-run won the race): one write."""
+    fake.add_run(REPO, "pr.yml", SHA, 902)
+    fake.before_next("POST", rf"/repos/{REPO}/actions/runs/902/rerun", _start_elsewhere)
     assert command(tmp_path, event("/taxonbot recheck", say(fake, "x")), "--post") == 0
     (body,) = ours(fake)
-    assert "did not start a re-run" in body and fake.runs[901].reruns == 0
+    assert "did not start a re-run" in body and fake.runs[902].reruns == 0
+    assert len([w for w in fake.writes() if w.path.endswith(f"/{NUMBER}/comments")]) == 1
+    assert not [w for w in fake.writes() if w.method == "PATCH"]
+
+
+def _start_elsewhere(fake: FakeGitHub) -> None:
+    fake.runs[902].status = "queued"
 
 
 def test_preview_leaves_its_size_for_the_rerun_to_read_before_starting_it(
