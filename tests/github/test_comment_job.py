@@ -373,3 +373,24 @@ def test_an_unreadable_event_is_a_usage_error(tmp_path: Path) -> None:
     broken = tmp_path / "event.json"
     broken.write_text("{}", "utf-8")
     assert main(["comment", "--result", str(result_file(tmp_path)), "--event", str(broken)]) == 2
+
+
+def test_a_hint_naming_no_pull_request_at_all_is_a_404_and_passed_over(
+    fake: FakeGitHub, tmp_path: Path
+) -> None:
+    assert run_job(tmp_path, fork_event(), result_file(tmp_path, pull_request=999)) == 0
+    assert len(fake.comments_on(REPO, NUMBER)) == 1
+    assert any(r.status == 404 and r.path.endswith("/pulls/999") for r in fake.requests)
+
+
+def test_a_repository_the_token_cannot_see_is_one_line_and_nothing_posted(
+    fake: FakeGitHub, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from fake_github import APP_TOKEN
+
+    fake.add_repo(REPO, private=True)
+    fake.scope(APP_TOKEN, ["someone/else"])
+    assert run_job(tmp_path, fork_event(), result_file(tmp_path)) == 1
+    err = capsys.readouterr().err
+    assert "404" in err and "can see them" in err and err.count("\n") == 1
+    assert fake.writes() == []
