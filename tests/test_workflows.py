@@ -219,7 +219,7 @@ def test_the_gate_publishing_job_holds_checks_write_and_runs_no_pull_request_cod
         # setup.sh installs the default branch's own lock file and package, nothing else
         assert (
             re.fullmatch(
-                r"bash scripts/setup\.sh light|\.venv/bin/taxonbot comment[^|;&]*",
+                r"bash scripts/setup\.sh bot|\.venv/bin/taxonbot comment[^|;&]*",
                 " ".join(run.split()),
             )
             or not run
@@ -355,3 +355,15 @@ def test_every_zizmor_ignore_says_why(name: str) -> None:
         match = IGNORE_COMMENT.search(line)
         if match:
             assert len(match["reason"].split()) >= 3, f"{name}:{number}: say why it is safe"
+
+
+@ids
+def test_every_install_comes_from_the_lock_file(name: str) -> None:
+    """What the runner installs is what the tests ran with: scripts/setup.sh installs only the
+    hash-pinned requirements/*.txt, never a resolver's fresh pick (`pip install .`)."""
+    for job_name, step in _steps(WORKFLOWS[name]):
+        run = " ".join(step.get("run", "").split())
+        if "pip install" in run:
+            assert "--require-hashes" in run, f"{name}: {job_name}: {step.get('name')}"
+        if re.search(r"(^|[;&|] *)taxonbot ", run):
+            pytest.fail(f"{name}: {job_name}: run .venv/bin/taxonbot, installed from the lock")
