@@ -10,7 +10,7 @@ and a new result (the check now fails: edit the comment, swap labels, a new gate
   before  the comment job as shipped before issue 17 (commit 2f47df6): commit -> pulls to find
           the PR, then converge (pull, plan, apply; one more pull after a write). On a fork's
           PR, GitHub answers commit -> pulls with [], so it posts nothing.
-  after   `taxonbot comment` now (bot/commands/comment.py `reconcile`): the PR found by head
+  after   `taxonbot comment` now (taxonbot/cli/comment.py `reconcile`): the PR found by head
           branch and confirmed, its files read through the API and checked here, the
           `taxonbot / check` check run, then the same converge.
 
@@ -32,11 +32,12 @@ sys.path[:0] = [str(REPO_ROOT), str(REPO_ROOT / "tests")]
 
 from fake_github import APP_TOKEN, COMMENT_JOB, FakeGitHub, serve  # noqa: E402
 
-from bot.commands.comment import Artifact, Job, reconcile  # noqa: E402
-from bot.comment.plan import RunInfo, desired_state, plan  # noqa: E402
-from bot.github.converge import converge  # noqa: E402
-from bot.github.locate import RunFacts  # noqa: E402
-from bot.github.pygithub import PyGithubAdapter  # noqa: E402
+from taxonbot.cli.comment import Artifact, Job, reconcile  # noqa: E402
+from taxonbot.comment.plan import desired_state, plan  # noqa: E402
+from taxonbot.github.converge import converge  # noqa: E402
+from taxonbot.github.locate import RunFacts  # noqa: E402
+from taxonbot.github.pygithub import PyGithubAdapter  # noqa: E402
+from taxonbot.github.values import RunInfo  # noqa: E402
 
 REPO, FORK, NUMBER, SHA = "instructlab/taxonomy", "contributor/taxonomy", 7, "a" * 40
 LEAF = "taxonomy/compositional_skills/writing/freeform/email/reschedule_meeting"

@@ -5,7 +5,7 @@ Builds, for real, a taxonomy of one knowledge leaf (documents from the offline m
 --skill also a skill leaf) in a temp git repository on the bundled SmolLM2-135M, with the
 branch evaluation on. Prints the leaf's score before (base model) and after (new build), the
 regression set's before and after, the threshold, and the wall time: same run, same questions,
-same scoring (ci/build/evaluate.py). A benchmark, not a test: many minutes on 2 cores.
+same scoring (taxonbot/modelbuild/evaluate.py). A benchmark, not a test: many minutes on 2 cores.
 
   .venv/bin/python benchmarks/build_learning_bench.py [--leaf knowledge/...] [--pairs N]
 """
@@ -25,8 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.cli import main  # noqa: E402
-from ci.docmirror import build_mirror  # noqa: E402
+from taxonbot.cli.main import main  # noqa: E402
+from tests.doubles.docmirror import build_mirror  # noqa: E402
 
 SKILL = "compositional_skills/writing/freeform/poetry/haiku_about_weather"
 
@@ -81,7 +81,7 @@ def run(argv: list[str] | None = None) -> int:
 
         folder = work / "pipelines"
         folder.mkdir(exist_ok=True)
-        for source in (ROOT / "ci" / "pipelines").glob("*.yaml"):
+        for source in (ROOT / "taxonbot" / "sdg" / "pipelines").glob("*.yaml"):
             body = yaml.safe_load(source.read_text("utf-8"))
             body["blocks"] = [b for b in body["blocks"] if b["name"] not in args.drop_block]
             (folder / source.name).write_text(yaml.safe_dump(body, sort_keys=False), "utf-8")

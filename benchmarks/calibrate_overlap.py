@@ -43,10 +43,10 @@ import numpy as np
 HERE = Path(__file__).resolve()
 sys.path.insert(0, str(HERE.parents[1]))
 
-from bot.checks.questions import normalise  # noqa: E402
-from ci.gaps.embed import Embedder  # noqa: E402
-from ci.gaps.overlap import seed_questions  # noqa: E402
-from ci.gaps.rouge import rouge_l  # noqa: E402
+from taxonbot.check.rules.questions import normalise  # noqa: E402
+from taxonbot.gaps.embed import Embedder  # noqa: E402
+from taxonbot.gaps.overlap import seed_questions  # noqa: E402
+from taxonbot.gaps.rouge import rouge_l  # noqa: E402
 
 DEFAULT_CORPUS = HERE.parents[2] / "shared" / "corpus" / "upstream-taxonomy"
 PERCENTILES = (50, 90, 95, 99, 99.5, 99.9)

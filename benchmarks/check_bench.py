@@ -323,7 +323,7 @@ def ours_prefix(override: str | None) -> list[str]:
     if override:
         return shlex.split(override)
     script = Path(sys.executable).parent / "taxonbot"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "bot"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "taxonbot"]
 
 
 def ours_tool(bench: Bench, targets: Sequence[str]) -> Tool:

@@ -34,7 +34,8 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bot.comment.plan import Comment, PrState, RunInfo, desired_state, plan  # noqa: E402
+from taxonbot.comment.plan import desired_state, plan  # noqa: E402
+from taxonbot.github.values import Comment, PrState, RunInfo  # noqa: E402
 
 DATA = REPO / "tests" / "comment" / "data"
 SHA = "7436af21f18fe4f6658c48e03ee81d0843959f36"

@@ -6,7 +6,8 @@ Builds, in a temp folder and with one `git fast-import`, a taxonomy whose `main`
 branch commit edits one of five leaves, so every branch ends with about the same diff. On each
 branch, in the same run:
 
-  ours, in-process  bot.diff.changed_leaves("main"): rev-parse + diff, through GitPython
+  ours, in-process  taxonbot.taxonomy.diff.changed_leaves("main"): rev-parse + diff, through
+  GitPython
   ours, CLI         `taxonbot diff --base main --format json` as a child process
   baseline          `git log --name-only --format= main..HEAD` through GitPython, the names
                     reduced to leaves: what walking the branch commit by commit costs
@@ -40,7 +41,7 @@ HERE = Path(__file__).resolve()
 REPO = HERE.parents[1]
 sys.path.insert(0, str(REPO))
 
-from bot.diff import changed_leaves, is_leaf  # noqa: E402
+from taxonbot.taxonomy.diff import changed_leaves, is_leaf  # noqa: E402
 
 BASE_LEAVES = 200
 MAIN_AFTER_FORK = 50
@@ -150,7 +151,7 @@ def baseline_log_walk(repo: Path) -> int:
 
 def taxonbot_command() -> list[str]:
     script = Path(sys.executable).parent / "taxonbot"
-    prefix = [str(script)] if script.exists() else [sys.executable, "-m", "bot"]
+    prefix = [str(script)] if script.exists() else [sys.executable, "-m", "taxonbot"]
     return [*prefix, "diff", "--base", "main", "--format", "json"]
 
 

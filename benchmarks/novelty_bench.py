@@ -4,7 +4,7 @@ ours around the model, in one run.
 
     .venv/bin/python benchmarks/novelty_bench.py [--leaf DIR] [--threads 2] [--json]
 
-Ours: load the leaf, ask every seed question through ci.runtime (llama.cpp, the bundled
+Ours: load the leaf, ask every seed question through taxonbot.runtime (llama.cpp, the bundled
 SmolLM2), embed answers and references with all-MiniLM-L6-v2, score cosine and ROUGE-L, class the
 leaf. Baseline: bare llama_cpp.Llama.create_chat_completion on the same questions with the same
 token cap. The issue's target: a 5-question leaf in at most 30 s on this machine.
@@ -25,10 +25,10 @@ FALLBACK_LEAF = "taxonomy/foundational_skills/reasoning/arithmetic/unit_conversi
 
 
 def ours(leaf: str, threads: int) -> dict[str, float | str | int]:
-    from ci.gaps.embed import Embedder
-    from ci.gaps.novelty import novelty
-    from ci.runtime import open_backend
-    from ci.sdg.leafjob import leaf_job
+    from taxonbot.gaps.embed import Embedder
+    from taxonbot.gaps.novelty import novelty
+    from taxonbot.runtime import open_backend
+    from taxonbot.sdg.leafjob import leaf_job
 
     started = time.perf_counter()
     job = leaf_job(str(REPO / leaf / "qna.yaml"), None)
@@ -50,9 +50,9 @@ def ours(leaf: str, threads: int) -> dict[str, float | str | int]:
 def baseline(leaf: str, threads: int) -> dict[str, float | int]:
     import llama_cpp
 
-    from ci.gaps.novelty import SYSTEM
-    from ci.runtime.gguf import default_model_path
-    from ci.sdg.leafjob import leaf_job
+    from taxonbot.gaps.novelty import SYSTEM
+    from taxonbot.runtime.gguf import default_model_path
+    from taxonbot.sdg.leafjob import leaf_job
 
     job = leaf_job(str(REPO / leaf / "qna.yaml"), None)
     started = time.perf_counter()

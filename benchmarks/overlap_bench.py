@@ -11,7 +11,8 @@
    vectors so the warm step has every blob cached; their values do not change its timing.
 2. Warm pull request: the tree is committed in a git repository (branch main); a branch changes
    two qna.yaml (one gets a near-copy of another leaf's question). A fresh Python process, as in
-   CI, then runs bot.diff.changed_leaves("main"), build_index (every other blob in the cache) and
+   CI, then runs taxonbot.taxonomy.diff.changed_leaves("main"), build_index (every other blob in
+   the cache) and
    overlap for the changed leaves. Its wall time, phase by phase, is the number that must stay
    under 3 s. A second process does the same with nothing changed (the model is never loaded).
 Prints the numbers and the ratio warm / cold. Deterministic tree (--seed).
@@ -63,8 +64,8 @@ def make_repo(repo: Path, leaves: int, seed: int) -> list[str]:
 
 
 def cold(tree: Path, cache: Path, threads: int) -> dict[str, Any]:
-    from ci.gaps.embed import Embedder
-    from ci.gaps.overlap import build_index
+    from taxonbot.gaps.embed import Embedder
+    from taxonbot.gaps.overlap import build_index
 
     started = time.monotonic()
     index = build_index(str(tree), str(cache), Embedder(threads=threads))
@@ -81,7 +82,7 @@ def cold(tree: Path, cache: Path, threads: int) -> dict[str, Any]:
 
 def fill_random(tree: Path, cache: Path) -> int:
     """Cache every blob not cached yet with random unit vectors (timing only), then pack."""
-    from ci.gaps.overlap import build_index
+    from taxonbot.gaps.overlap import build_index
 
     class RandomVectors:
         model_id, dimension = _model_id(), 384
@@ -97,7 +98,7 @@ def fill_random(tree: Path, cache: Path) -> int:
 
 
 def _model_id() -> str:
-    from ci.gaps.embed import default_model_dir, model_id
+    from taxonbot.gaps.embed import default_model_dir, model_id
 
     return model_id(default_model_dir())
 
@@ -124,7 +125,7 @@ def make_pr(repo: Path, files: list[str]) -> list[str]:
 
 def forget(repo: Path, cache: Path, files: list[str]) -> None:
     """Drop these files' vectors from the loose cache, so the PR step must embed them."""
-    from ci.gaps.overlap import blob_id
+    from taxonbot.gaps.overlap import blob_id
 
     for rel in files:
         blob = blob_id((repo / rel).read_bytes())
@@ -134,9 +135,9 @@ def forget(repo: Path, cache: Path, files: list[str]) -> None:
 WARM_DRIVER = """
 import json, sys, time
 t0 = time.monotonic()
-from bot.diff import changed_leaves
-from ci.gaps.embed import Embedder
-from ci.gaps.overlap import build_index, overlap, overlap_json
+from taxonbot.taxonomy.diff import changed_leaves
+from taxonbot.gaps.embed import Embedder
+from taxonbot.gaps.overlap import build_index, overlap, overlap_json
 t1 = time.monotonic()
 repo, cache = sys.argv[1], sys.argv[2]
 changes = changed_leaves("main", repo)

@@ -16,9 +16,9 @@ from collections.abc import Callable
 
 import llama_cpp
 
-from ci.runtime.base import ChatRequest
-from ci.runtime.gguf import default_model_path
-from ci.runtime.llamacpp import LlamaCppBackend
+from taxonbot.runtime.base import ChatRequest
+from taxonbot.runtime.gguf import default_model_path
+from taxonbot.runtime.llamacpp import LlamaCppBackend
 
 SYSTEM = "You are a storyteller. Write long, detailed stories."
 USER = "Tell a long story about a gardener who grows a giant pumpkin."

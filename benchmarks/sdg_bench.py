@@ -4,7 +4,8 @@
     .venv/bin/python benchmarks/sdg_bench.py [--pairs 10] [--threads 2] [--leaf DIR] [--json]
 
 1. A real preview of one skill leaf (10 pairs by default) in a child process that runs what the
-   `taxonbot` script runs (bot.cli.main), with the backend kept aside so its own counters can be
+   `taxonbot` script runs (taxonbot.cli.main.main), with the backend kept aside so its own counters
+   can be
    read: wall seconds (the whole process, and the pipeline alone), peak RSS of the process,
    tokens, llama.cpp's decode and prompt-evaluation clocks.
 2. Two baselines, measured after it on the same machine with the same thread count:
@@ -39,9 +40,9 @@ DEFAULT_LEAF = "taxonomy/compositional_skills/writing/freeform/poetry/haiku_abou
 
 def child(out: Path, argv: list[str]) -> int:
     """Runs in the child: the preview, then the backend's counters to out/bench.json."""
-    import ci.commands.preview
-    from bot.cli import main
-    from ci.sdg.session import open_model
+    import taxonbot.cli.preview
+    from taxonbot.cli.main import main
+    from taxonbot.sdg.session import open_model
 
     opened: list[Any] = []
     load = {"seconds": 0.0}
@@ -55,7 +56,7 @@ def child(out: Path, argv: list[str]) -> int:
         record_requests(opened[-1], recorded)
         return opened[-1]
 
-    ci.commands.preview.open_model = keep
+    taxonbot.cli.preview.open_model = keep
     start = time.perf_counter()
     code = main(["preview", *argv, "--out", str(out)])
     seconds = time.perf_counter() - start
@@ -103,7 +104,7 @@ def raw_replay(requests: list[dict[str, Any]], threads: int) -> dict[str, float]
     """The preview's requests through bare llama_cpp.Llama, nothing of ours in the loop."""
     import llama_cpp
 
-    from ci.runtime.gguf import default_model_path
+    from taxonbot.runtime.gguf import default_model_path
 
     llm = llama_cpp.Llama(
         str(default_model_path()),
@@ -155,7 +156,7 @@ def raw_baseline(threads: int, runs: int) -> float:
     sys.path.insert(0, str(HERE.parent))
     from runtime_raw import raw_decode_tokens_per_s
 
-    from ci.runtime.gguf import default_model_path
+    from taxonbot.runtime.gguf import default_model_path
 
     return raw_decode_tokens_per_s(default_model_path(), threads, runs)
 
@@ -184,7 +185,7 @@ def report(result: dict[str, Any], leaf: str, pairs: int, threads: int) -> str:
     rows = [
         ("raw llama.cpp decode (baseline)", f"{result['raw_decode_tokens_per_s']:.1f} tokens/s"),
         ("preview wall, whole process", f"{result['process_seconds']:.2f} s"),
-        ("  of which bot.cli.main", f"{result['in_process_seconds']:.2f} s"),
+        ("  of which taxonbot.cli.main.main", f"{result['in_process_seconds']:.2f} s"),
         ("  of which loading the model", f"{result['model_load_seconds']:.2f} s"),
         ("  of which check, SDG and report", f"{result['pipeline_seconds']:.2f} s"),
         ("peak RSS of the preview process", f"{result['peak_rss_mb']:.0f} MiB"),

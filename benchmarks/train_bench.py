@@ -34,7 +34,8 @@ It prints real tokens per step and the share of positions that are padding, for 
 a fixed batch of 8 padded samples that ignores the budget (the common default).
 
 **(c) data parallel vs FSDP (`--sharding N`).** The same phase on the same model through
-`torchrun --nproc_per_node N` (`ci.build.run.launch_phase`, as `taxonbot build --launcher`
+`torchrun --nproc_per_node N` (`taxonbot.modelbuild.run.launch_phase`, as `taxonbot build
+--launcher`
 does), once data parallel (the baseline) and once with `fsdp`: tokens/s, and per process the
 peak memory (CUDA's max allocated on a GPU, max RSS on a CPU), the weights + optimizer state
 it keeps between steps, and the parameters it holds.
@@ -132,7 +133,9 @@ def seed_chats(root: Any) -> list[dict[str, Any]]:
 
 
 def realistic_samples(folder: Path) -> list[dict[str, Any]]:
-    from bot.loader import load  # the hardened loader: these are untrusted upstream files
+    from taxonbot.taxonomy.loader import (
+        load,  # the hardened loader: these are untrusted upstream files
+    )
 
     samples = []
     for path in sorted(folder.rglob("qna.yaml")):
@@ -146,13 +149,13 @@ def load_tokenizer() -> tuple[Any, str]:
     try:
         from transformers import AutoTokenizer
 
-        from ci.runtime.gguf import default_model_path
+        from taxonbot.runtime.gguf import default_model_path
 
         gguf = Path(default_model_path())
         tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
         return tokenizer, f"SmolLM2 (from {gguf.name})"
     except Exception as error:  # no bundled GGUF or no gguf package: the tiny one will do
-        from ci.train.tiny import corpus_files, train_tokenizer
+        from tests.doubles.tiny_model import corpus_files, train_tokenizer
 
         log(f"SmolLM2 tokenizer unavailable ({error}); using the tiny offline one")
         return train_tokenizer(corpus_files()), "tiny offline BPE (768)"
@@ -162,7 +165,7 @@ def build_model(folder: Path, tokenizer: Any, layers: int) -> Path:
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM
 
-    from ci.train.quiet import quiet_transformers
+    from taxonbot.train.quiet import quiet_transformers
 
     config = LlamaConfig(
         **{**SMOLLM2_135M, "num_hidden_layers": layers},
@@ -217,14 +220,14 @@ def plain_loop(model_dir: Path, rows: list[Any], order: Any, config: Any, steps:
 
 
 def ours(model_dir: Path, samples: list[Any], config: Any, out: Path) -> float:
-    from ci.train.loop import train_phase
-    from ci.train.progress import Silent
+    from taxonbot.train.loop import train_phase
+    from taxonbot.train.progress import Silent
 
     return train_phase(model_dir, samples, config, out, progress=Silent()).tokens_per_s
 
 
 def padding_report(encoded: list[Any], config: Any, pad_id: int) -> dict[str, Any]:
-    from ci.train.packing import pack, pad_batches
+    from taxonbot.train.packing import pack, pad_batches
 
     budget = config.micro_batch_size * config.max_len
     rows = pack(encoded, config.max_len)
@@ -267,7 +270,7 @@ def padding_report(encoded: list[Any], config: Any, pad_id: int) -> dict[str, An
 
 def bench_config(args: argparse.Namespace, fsdp: bool = False) -> Any:
     """The settings every timed run shares: the command line's shape, no checkpoints."""
-    from ci.train.config import TrainConfig
+    from taxonbot.train.config import TrainConfig
 
     return TrainConfig(
         learning_rate=2e-5,
@@ -282,9 +285,9 @@ def bench_config(args: argparse.Namespace, fsdp: bool = False) -> Any:
 
 
 def throughput(args: argparse.Namespace, samples: list[Any], tokenizer: Any) -> dict[str, Any]:
-    from ci.train.data import encode_samples
-    from ci.train.order import DataOrder
-    from ci.train.packing import pack
+    from taxonbot.train.data import encode_samples
+    from taxonbot.train.order import DataOrder
+    from taxonbot.train.packing import pack
 
     config = bench_config(args)
     rows = pack(encode_samples(samples, tokenizer, args.max_len).samples, args.max_len)
@@ -310,7 +313,7 @@ def throughput(args: argparse.Namespace, samples: list[Any], tokenizer: Any) -> 
 
 def sharding(args: argparse.Namespace, samples: list[Any], tokenizer: Any) -> dict[str, Any]:
     """(c) one phase in `--sharding` processes through torchrun: data parallel, then FSDP."""
-    from ci.build.run import launch_phase
+    from taxonbot.modelbuild.run import launch_phase
 
     torchrun = Path(sys.executable).with_name("torchrun")
     launcher = f"{torchrun} --nproc_per_node {args.sharding}"
@@ -353,8 +356,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     import torch
 
-    from ci.train.config import TrainConfig
-    from ci.train.data import encode_samples
+    from taxonbot.train.config import TrainConfig
+    from taxonbot.train.data import encode_samples
 
     if args.threads:
         torch.set_num_threads(args.threads)

@@ -4,4 +4,4 @@
 # Idempotent. Usage: scripts/get_converter.sh [--force] [--sdist PATH]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-exec .venv/bin/python -m ci.build.converter_install "$@"
+exec .venv/bin/python -m taxonbot.modelbuild.converter_install "$@"

@@ -104,5 +104,5 @@ if [ "$profile" = "full" ]; then
 fi
 # Byte-compile our own modules as pip does for installed ones: an editable install leaves that to
 # the first import, which never happens where PYTHONDONTWRITEBYTECODE is set (it is on CI here).
-$py -m compileall -q bot ci > /dev/null
+$py -m compileall -q taxonbot > /dev/null
 echo "setup: ready (.venv, profile ${profile}${torch_build:+, torch $torch_build})" >&2

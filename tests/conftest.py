@@ -32,7 +32,7 @@ def _refuse(address: Any) -> None:
 
 @pytest.fixture(autouse=True)
 def no_settle_wait(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The bot looks again right after writing (bot/github/converge.py), not 10 s later."""
+    """The bot looks again right after writing (taxonbot/github/converge.py), not 10 s later."""
     monkeypatch.setenv("TAXONBOT_SETTLE_SECONDS", "0")
 
 

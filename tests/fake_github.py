@@ -1659,7 +1659,7 @@ def serve_as_actions(
         if repository:
             monkeypatch.setenv("GITHUB_REPOSITORY", repository)
         # The adapter paces writes like GitHub asks; the fake needs no pacing.
-        monkeypatch.setattr("bot.github.pygithub.time.sleep", lambda s: None)
+        monkeypatch.setattr("taxonbot.github.pygithub.time.sleep", lambda s: None)
         yield server
 
 

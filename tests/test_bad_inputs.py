@@ -21,10 +21,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.check import check_file
-from bot.checks.context import CheckOptions
-from bot.findings import Finding
-from bot.loader import load
+from taxonbot.check.rules.context import CheckOptions
+from taxonbot.check.run import check_file
+from taxonbot.taxonomy.findings import Finding
+from taxonbot.taxonomy.loader import load
 
 DATA = Path(__file__).resolve().parent / "data" / "check" / "valid"
 SKILL = DATA / "limerick_skill" / "compositional_skills/writing/freeform/limerick"

@@ -16,7 +16,7 @@ from typing import Any
 import git.cmd as gitcmd
 import pytest
 
-from bot.cli import main
+from taxonbot.cli.main import main
 
 VALID = Path(__file__).resolve().parent / "data" / "check" / "valid"
 LIMERICK = "compositional_skills/writing/freeform/limerick"

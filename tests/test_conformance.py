@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.check import check_file
-from bot.checks.context import CheckOptions
-from bot.findings import Finding, Severity
+from taxonbot.check.rules.context import CheckOptions
+from taxonbot.check.run import check_file
+from taxonbot.taxonomy.findings import Finding, Severity
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "conformance.md"
 

@@ -15,8 +15,8 @@ from typing import Any
 import git.cmd as gitcmd
 import pytest
 
-from bot.cli import main
-from bot.diff import FETCH_HINT, ChangedLeaves, DiffError, LeafChange, changed_leaves
+from taxonbot.cli.main import main
+from taxonbot.taxonomy.diff import FETCH_HINT, ChangedLeaves, DiffError, LeafChange, changed_leaves
 
 PINNED = {
     "GIT_AUTHOR_NAME": "Jane Doe",

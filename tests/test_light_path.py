@@ -18,7 +18,7 @@ HEAVY = ("torch", "transformers", "llama_cpp", "numpy", "matplotlib", "git", "gi
 def test_check_imports_nothing_heavy() -> None:
     probe = (
         "import sys, json\n"
-        "from bot.cli import main\n"
+        "from taxonbot.cli.main import main\n"
         "code = main(['check', '--format', 'json', 'taxonomy'])\n"
         "print(json.dumps(sorted(m.split('.')[0] for m in sys.modules)), file=sys.stderr)\n"
     )

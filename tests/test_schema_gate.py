@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.check import discover
-from bot.checks.context import CheckContext, CheckOptions
-from bot.leaf import leaf_path
-from bot.loader import load
-from bot.schemas import fast_validator, validator
-from bot.versions import decide
+from taxonbot.check.rules.context import CheckContext, CheckOptions
+from taxonbot.check.run import discover
+from taxonbot.check.versions import decide
+from taxonbot.schemas import fast_validator, validator
+from taxonbot.taxonomy.leaf import leaf_path
+from taxonbot.taxonomy.loader import load
 
 HERE = Path(__file__).resolve().parent
 

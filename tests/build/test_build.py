@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from bot.cli import main
-from ci.build import run as build_run
-from ci.build.run import BuildError, BuildOptions, build, load_previous
-from ci.build.sdgdata import (
+from taxonbot.cli.main import main
+from taxonbot.modelbuild import run as build_run
+from taxonbot.modelbuild.run import BuildError, BuildOptions, build, load_previous
+from taxonbot.modelbuild.sdgdata import (
     GenerationSettings,
     SdgError,
     cache_key,
@@ -102,22 +102,31 @@ def test_the_cache_key_follows_the_leaf_the_teacher_and_the_settings() -> None:
 def test_the_cache_key_follows_the_generation_code(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A change to how spans are cut or pairs judged must not reuse what the old code kept."""
-    import ci.build.sdgdata as sdgdata
-    from ci.sdg import prompts
+    """A change to how spans are cut, pairs judged or questions deduplicated must not reuse what
+    the old code kept; the modules are found from the imports, not a hand-kept list."""
+    import taxonbot.modelbuild.sdgdata as sdgdata
+    from taxonbot.sdg import codehash
 
-    real = Path(prompts.__file__).parent
-    for name in prompts.GENERATION_CODE:
-        shutil.copy(real / name, tmp_path / name)
-    assert prompts.generation_code_hash(tmp_path) == prompts.generation_code_hash()
-    with open(tmp_path / "grounding.py", "a", encoding="utf-8") as handle:
-        handle.write("# a changed filter\n")
-    changed = prompts.generation_code_hash(tmp_path)
-    assert changed != prompts.generation_code_hash()
+    copy = tmp_path / "taxonbot"
+    shutil.copytree(codehash.PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    files = {p.relative_to(copy).as_posix() for p in codehash.generation_modules(copy)}
+    # The dedupe block's similarity rule lives in the check's rules; the old list missed it.
+    assert {"sdg/grounding.py", "sdg/blocks.py", "check/rules/questions.py"} <= files
+    assert "cli/check.py" not in files and "train/loop.py" not in files
+    assert codehash.generation_code_hash(copy) == codehash.generation_code_hash()
+    keys = []
+    for edited in ("sdg/grounding.py", "check/rules/questions.py"):
+        with open(copy / edited, "a", encoding="utf-8") as handle:
+            handle.write("# a changed rule\n")
+        keys.append(codehash.generation_code_hash(copy))
+    assert len({codehash.generation_code_hash(), *keys}) == 3
+    with open(copy / "cli" / "check.py", "a", encoding="utf-8") as handle:
+        handle.write("# not generation code\n")
+    assert codehash.generation_code_hash(copy) == keys[-1]
 
     teacher, gen = {"model": "a.gguf"}, GenerationSettings(pairs=10)
     before = cache_key("a" * 40, "p", teacher, gen)
-    monkeypatch.setattr(sdgdata, "generation_code_hash", lambda: changed)
+    monkeypatch.setattr(sdgdata, "generation_code_hash", lambda: keys[-1])
     assert cache_key("a" * 40, "p", teacher, gen) != before
 
 

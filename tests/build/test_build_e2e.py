@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
-from ci.docmirror import build_mirror
+from taxonbot.cli.main import main
+from tests.doubles.docmirror import build_mirror
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
@@ -84,7 +84,7 @@ def test_a_build_exports_a_gguf_that_answers_and_the_next_build_is_incremental(
         assert (first / name).is_file(), name
     assert "PR 7 by `Jo`" in (first / "README.md").read_text("utf-8")
 
-    from ci.runtime import ChatRequest, open_backend
+    from taxonbot.runtime import ChatRequest, open_backend
 
     model = open_backend(str(first / "model.Q4_K_M.gguf"), n_threads=2, seed=0)
     try:

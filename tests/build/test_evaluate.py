@@ -19,17 +19,17 @@ from typing import Any
 import numpy as np
 import pytest
 
-from ci.build.evaluate import EvalReport, branch_eval, eval_markdown
-from ci.eval.regression import (
+from taxonbot.gaps.rouge import tokens
+from taxonbot.modelbuild.evaluate import EvalReport, branch_eval, eval_markdown
+from taxonbot.modelbuild.regression import (
     REGRESSION_FILE,
     RegressionSetError,
     load_regression,
 )
-from ci.gaps.rouge import tokens
-from ci.runtime import BackendError, ChatRequest
-from ci.runtime.fake import FakeBackend, last_user_message
-from ci.sdg.leafjob import leaf_job
-from ci.sdg.sample import LeafJob, Seed
+from taxonbot.runtime import BackendError, ChatRequest
+from taxonbot.sdg.leafjob import leaf_job
+from taxonbot.sdg.sample import LeafJob, Seed
+from tests.doubles.fake_backend import FakeBackend, last_user_message
 
 REPO = Path(__file__).resolve().parents[2]
 TAXONOMY = REPO / "taxonomy"
@@ -305,7 +305,9 @@ def test_a_bad_regression_file_names_the_file_and_every_problem(
         load_regression(tmp_path / "reg.yaml")
     message = str(caught.value).replace(str(tmp_path) + "/", "")
     assert message.startswith("the regression set reg.yaml cannot be used")
-    assert message.endswith("Fix the file, or use the default set ci/eval/regression.yaml.")
+    assert message.endswith(
+        "Fix the file, or use the default set taxonbot/modelbuild/regression.yaml."
+    )
     for part in expected:
         assert part in message, message
 
@@ -333,8 +335,8 @@ def test_many_problems_are_counted_after_the_first_few(tmp_path: Path) -> None:
 )
 def test_the_bundled_model_against_itself_is_coherent_and_not_publishable() -> None:
     """SmolLM2 as both builds, at temperature 0: identical answers, so no leaf improves."""
-    from ci.gaps.embed import Embedder
-    from ci.runtime import open_backend
+    from taxonbot.gaps.embed import Embedder
+    from taxonbot.runtime import open_backend
 
     job = leaf_job(str(UNIT_CONVERSION), None)
     previous = open_backend("llama.cpp", n_threads=2)

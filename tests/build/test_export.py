@@ -20,15 +20,15 @@ from typing import Any
 
 import pytest
 
-from ci.build import converter_install
-from ci.build.converter import (
+from taxonbot.modelbuild import converter_install
+from taxonbot.modelbuild.converter import (
     SETUP_COMMAND,
     Converter,
     ExportError,
     default_converter_dir,
     find_converter,
 )
-from ci.build.export import load_gguf_for_training, save_hf, to_gguf
+from taxonbot.modelbuild.export import load_gguf_for_training, save_hf, to_gguf
 
 REPO = Path(__file__).resolve().parents[2]
 OLD_GGUF = b"GGUF the previous build"
@@ -110,8 +110,8 @@ def test_smollm2_goes_from_gguf_to_training_to_hf_to_gguf_and_still_answers(
     runtime previews use) loads the result and answers a question."""
     import torch
 
-    from ci.runtime import ChatRequest, open_backend
-    from ci.runtime.gguf import default_model_path
+    from taxonbot.runtime import ChatRequest, open_backend
+    from taxonbot.runtime.gguf import default_model_path
 
     model, tokenizer = load_gguf_for_training(default_model_path())
     text = "The capital of France is Paris. The capital of Italy is Rome."
@@ -161,7 +161,7 @@ def test_a_tiny_model_quantizes_with_fallbacks_and_loads(tmp_path: Path) -> None
     import torch
     from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
 
-    from ci.runtime.gguf import default_model_path
+    from taxonbot.runtime.gguf import default_model_path
 
     bundled = Path(default_model_path())
     # A known tokenizer: the converter recognises tokenizers by a hash of their output, so a
@@ -349,7 +349,8 @@ def test_a_kill_during_export_leaves_the_previous_gguf_and_a_rerun_cleans_up(
 def run_export_in_child(converter: Converter, hf_dir: Path, out: Path) -> subprocess.Popen[bytes]:
     code = (
         "import sys\nfrom pathlib import Path\n"
-        "from ci.build.converter import find_converter\nfrom ci.build.export import to_gguf\n"
+        "from taxonbot.modelbuild.converter import find_converter\n"
+        "from taxonbot.modelbuild.export import to_gguf\n"
         "to_gguf(Path(sys.argv[1]), Path(sys.argv[2]), converter=find_converter(Path(sys.argv[3])),"
         " quant='F16')\n"
     )

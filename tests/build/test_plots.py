@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from ci.build.evaluate import EvalReport, Scores, SetResult, decide
-from ci.build.plots import MAX_ROWS, PlotError, loss_plot, scores_plot
+from taxonbot.modelbuild.evaluate import EvalReport, Scores, SetResult, decide
+from taxonbot.modelbuild.plots import MAX_ROWS, PlotError, loss_plot, scores_plot
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

@@ -7,17 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from ci.build.selfreplay import (
+from taxonbot.gaps.novelty import SYSTEM as NOVELTY_SYSTEM
+from taxonbot.modelbuild.regression import RegressionSetError, load_regression
+from taxonbot.modelbuild.selfreplay import (
     MAX_TOKENS,
     Prompts,
     load_prompts,
     self_replay,
     whole_sentences,
 )
-from ci.eval.regression import RegressionSetError, load_regression
-from ci.gaps.novelty import SYSTEM as NOVELTY_SYSTEM
-from ci.runtime import BackendError, ChatRequest
-from ci.runtime.fake import FakeBackend
+from taxonbot.runtime import BackendError, ChatRequest
+from tests.doubles.fake_backend import FakeBackend
 
 
 def words(text: str) -> set[str]:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ci.build.trainset import FULL_REPLY_WORDS, form_counts, full_reply, leaf_samples
-from ci.sdg.sample import Sample
+from taxonbot.modelbuild.trainset import FULL_REPLY_WORDS, form_counts, full_reply, leaf_samples
+from taxonbot.sdg.sample import Sample
 
 CHUNK = (
     "# Moisture\n\nA working pile should feel as damp as a wrung-out sponge. "

@@ -17,7 +17,7 @@ from typing import Any
 import cmarkgfm
 from cmarkgfm.cmark import Options
 
-from bot.comment.plan import RunInfo
+from taxonbot.github.values import RunInfo
 
 DATA = Path(__file__).resolve().parent / "data"
 SHA = "7436af21f18fe4f6658c48e03ee81d0843959f36"

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from bot.comment.commands import HELP, PAIRS_DEFAULT, REFUSAL, CommandDecision, parse_command
+from taxonbot.comment.commands import HELP, PAIRS_DEFAULT, REFUSAL, CommandDecision, parse_command
 from tests.comment import html_of
 
 

@@ -5,23 +5,20 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from bot.comment.plan import (
-    MANAGED_LABELS,
+from taxonbot.comment.plan import MANAGED_LABELS, Desired, desired_state, plan
+from taxonbot.comment.reply import section, with_reply
+from taxonbot.github.markers import MARKER
+from taxonbot.github.values import (
     Action,
     AddLabels,
     Comment,
     CreateComment,
     DeleteComment,
-    Desired,
     EditComment,
     PrState,
     RemoveLabel,
     RunInfo,
-    desired_state,
-    plan,
 )
-from bot.comment.render import MARKER
-from bot.comment.reply import section, with_reply
 from tests.comment import RUN, SHA, demo_result
 
 BOT = "taxonbot[bot]"

@@ -8,8 +8,10 @@ from typing import Any
 
 import pytest
 
-from bot.comment import render
-from bot.comment.render import LIMIT, MARKER, Md, recorded_run, render_comment
+from taxonbot.comment import render
+from taxonbot.comment.render import LIMIT, render_comment
+from taxonbot.github.markers import MARKER, recorded_run
+from taxonbot.markdown import Md
 from tests.comment import RUN, SHA, demo_result, html_of
 
 OUR_TAGS = {

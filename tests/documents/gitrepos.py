@@ -10,14 +10,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from ci.docmirror import pinned_git
-from ci.documents import DocumentRef
+from taxonbot.documents import DocumentRef
+from tests.doubles.docmirror import pinned_git
 
 REPO_URL = "https://github.com/owner/docs"
 A_MD = b"# A\n\nAlpha facts.\n"
 B_MD = b"# B\n\nBeta facts, caf\xc3\xa9.\n"
 BIG_BYTES = 3 * 1024 * 1024
-# The same pinned identity and date as ci.docmirror, so hashes match the community taxonomy's.
+# The same pinned identity and date as tests.doubles.docmirror, so hashes match the community
+# taxonomy's.
 git = pinned_git
 
 

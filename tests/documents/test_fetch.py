@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ci.documents import (
+from taxonbot.documents import (
     DocumentError,
     FetchedDocument,
     FetchLimits,

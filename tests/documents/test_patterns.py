@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ci.documents.patterns import matches
+from taxonbot.documents.patterns import matches
 
 
 @pytest.mark.parametrize(

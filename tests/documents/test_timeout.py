@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import threading
 
-from ci.documents import DocumentError, DocumentRef, FetchLimits, fetch_documents
+from taxonbot.documents import DocumentError, DocumentRef, FetchLimits, fetch_documents
 
 from .gitrepos import Served
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ci.documents import DocumentError, DocumentRef, FetchLimits
-from ci.documents.tree import TreeEntry, parse_ls_tree, select_entries
+from taxonbot.documents import DocumentError, DocumentRef, FetchLimits
+from taxonbot.documents.tree import TreeEntry, parse_ls_tree, select_entries
 
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 OID = "45b983be36b73c0788dc9cbcb76cbb80fc7bb057"

@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.gaps.coverage import (
+from taxonbot.gaps.coverage import (
     CoverageReport,
     coverage,
     coverage_json,
     coverage_markdown,
 )
-from bot.gaps.policy import (
+from taxonbot.gaps.policy import (
     DEFAULT_POLICY,
     Policy,
     PolicyError,
@@ -339,7 +339,7 @@ def test_the_community_tree_and_its_policy() -> None:
 
 def test_coverage_stays_on_the_light_path() -> None:
     code = (
-        "import sys, bot.gaps.coverage, bot.gaps.policy, ci.gaps.picture\n"
+        "import sys, taxonbot.gaps.coverage, taxonbot.gaps.policy, taxonbot.gaps.picture\n"
         "heavy = sorted(m for m in sys.modules if m.split('.')[0] in "
         "{'matplotlib', 'numpy', 'torch', 'transformers', 'PIL'})\n"
         "print(heavy)\n"

@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ci.gaps import embed
-from ci.gaps.embed import Embedder, ModelMissing, default_model_dir, model_id
+from taxonbot.gaps import embed
+from taxonbot.gaps.embed import Embedder, ModelMissing, default_model_dir, model_id
 
 TEXTS = [
     "How do I bake a loaf of sourdough bread?",

@@ -17,10 +17,10 @@ from typing import Any
 
 import pytest
 
-import ci.commands.gaps  # noqa: F401 - imported so monkeypatch can reach ci.sdg.session
-from bot.cli import main
-from bot.schemas import validator
-from ci.runtime.fake import FakeBackend
+import taxonbot.cli.gaps  # noqa: F401 - imported so monkeypatch can reach taxonbot.sdg.session
+from taxonbot.cli.main import main
+from taxonbot.schemas import validator
+from tests.doubles.fake_backend import FakeBackend
 
 REPO = Path(__file__).resolve().parents[2]
 HAIKU = "compositional_skills/writing/freeform/poetry/haiku_about_weather"
@@ -33,7 +33,7 @@ def tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
     # The model that novelty asks: knows nothing, says so politely.
     monkeypatch.setattr(
-        "ci.sdg.session.open_model", lambda args: FakeBackend({"novelty": "I am not sure."})
+        "taxonbot.sdg.session.open_model", lambda args: FakeBackend({"novelty": "I am not sure."})
     )
     return tmp_path / "taxonomy"
 

@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from ci.gaps.embed import Embedder
-from ci.gaps.novelty import novelty, novelty_json, verdict
-from ci.runtime import ChatRequest
-from ci.runtime.fake import FakeBackend
-from ci.sdg.leafjob import leaf_job
-from ci.sdg.sample import LeafJob, Seed
+from taxonbot.gaps.embed import Embedder
+from taxonbot.gaps.novelty import novelty, novelty_json, verdict
+from taxonbot.runtime import ChatRequest
+from taxonbot.sdg.leafjob import leaf_job
+from taxonbot.sdg.sample import LeafJob, Seed
+from tests.doubles.fake_backend import FakeBackend
 
 REPO = Path(__file__).resolve().parents[2]
 UNIT_CONVERSION = REPO / "taxonomy/foundational_skills/reasoning/arithmetic/unit_conversion"
@@ -101,7 +101,7 @@ def test_a_leaf_with_no_questions_is_skipped_with_a_reason(embedder: Embedder) -
 
 
 def test_a_failed_request_is_a_note_not_a_crash(embedder: Embedder) -> None:
-    from ci.runtime import BackendError
+    from taxonbot.runtime import BackendError
 
     def fail(request: ChatRequest) -> str:
         raise BackendError("server said 500")
@@ -118,7 +118,7 @@ def test_a_failed_request_is_a_note_not_a_crash(embedder: Embedder) -> None:
     reason="needs llama-cpp-python and the bundled SmolLM2",
 )
 def test_the_bundled_model_answers_a_real_leaf(embedder: Embedder) -> None:
-    from ci.runtime import open_backend
+    from taxonbot.runtime import open_backend
 
     job = leaf_job(str(UNIT_CONVERSION / "qna.yaml"), None)
     backend = open_backend("llama.cpp", n_threads=2)

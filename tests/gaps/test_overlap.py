@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ci.gaps.embed import Embedder
-from ci.gaps.overlap import (
+from taxonbot.gaps.embed import Embedder
+from taxonbot.gaps.overlap import (
     QuestionIndex,
     blob_id,
     build_index,

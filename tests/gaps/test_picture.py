@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.gaps.coverage import CoverageReport, coverage
-from bot.gaps.policy import DEFAULT_POLICY, Policy, WantedDomain, load_policy, policy_path
-from ci.gaps.picture import MAX_DEPTH, layout, sunburst
+from taxonbot.gaps.coverage import CoverageReport, coverage
+from taxonbot.gaps.picture import MAX_DEPTH, layout, sunburst
+from taxonbot.gaps.policy import DEFAULT_POLICY, Policy, WantedDomain, load_policy, policy_path
 
 REPO = Path(__file__).resolve().parents[2]
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

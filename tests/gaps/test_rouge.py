@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ci.gaps.rouge import MAX_TOKENS, lcs_length, rouge_l, tokens
+from taxonbot.gaps.rouge import MAX_TOKENS, lcs_length, rouge_l, tokens
 
 
 def test_lins_example_in_order_words_score_higher_than_the_same_words_reordered() -> None:

@@ -14,7 +14,17 @@ from typing import Any
 import pytest
 from fake_github import APP_TOKEN, OLD_APP_TOKEN, USER_TOKEN, FakeGitHub, no_proxies, serve
 
-from bot.comment.plan import (
+from taxonbot.comment.plan import desired_state, plan
+from taxonbot.github.apply import apply
+from taxonbot.github.port import (
+    DRY_RUN_COMMENT_ID,
+    DryRun,
+    GitHubError,
+    GitHubPort,
+    RecordingGitHub,
+)
+from taxonbot.github.pygithub import PyGithubAdapter
+from taxonbot.github.values import (
     Action,
     AddLabels,
     Comment,
@@ -22,12 +32,7 @@ from bot.comment.plan import (
     EditComment,
     RemoveLabel,
     RunInfo,
-    desired_state,
-    plan,
 )
-from bot.github.apply import apply
-from bot.github.port import DRY_RUN_COMMENT_ID, DryRun, GitHubError, GitHubPort, RecordingGitHub
-from bot.github.pygithub import PyGithubAdapter
 
 REPO, FORK, NUMBER = "instructlab/taxonomy", "contributor/taxonomy", 7
 SHA = "a" * 40

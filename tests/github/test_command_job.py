@@ -19,11 +19,11 @@ from typing import Any
 import pytest
 from fake_github import PAYLOADS, FakeGitHub, serve_as_actions
 
-from bot.cli import main
-from bot.comment.plan import Comment
-from bot.comment.render import MARKER
-from bot.comment.reply import REPLY_CLOSE, preview_request
-from bot.comment.reply import REPLY_PREFIX as REPLY_OPEN
+from taxonbot.cli.main import main
+from taxonbot.comment.reply import REPLY_CLOSE, preview_request
+from taxonbot.comment.reply import REPLY_PREFIX as REPLY_OPEN
+from taxonbot.github.markers import MARKER
+from taxonbot.github.values import Comment
 
 REPO, FORK, NUMBER = "community/taxonomy", "contributor/taxonomy", 12
 SHA, OLD_SHA = "c" * 40, "b" * 40

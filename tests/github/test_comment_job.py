@@ -28,8 +28,8 @@ from payloads import (
     same_repo_pull_event,
 )
 
-from bot.cli import main
-from bot.comment.checkrun import GATE_NAME
+from taxonbot.cli.main import main
+from taxonbot.comment.checkrun import GATE_NAME
 
 REPO, FORK, NUMBER = "community/taxonomy", "contributor/taxonomy", 12
 SHA, RUN_ID, ATTEMPT = "c" * 40, 9001, 1

@@ -15,9 +15,9 @@ from fake_github import FakeGitHub, serve_as_actions
 from test_command_job import MAINTAINER, command, event, say
 from test_comment_job import comment, result_file
 
-from bot.comment.render import MARKER, recorded_run
-from bot.comment.reply import REPLY_PREFIX, section, with_reply
-from bot.github.converge import MAX_READ_AGE
+from taxonbot.comment.reply import REPLY_PREFIX, section, with_reply
+from taxonbot.github.converge import MAX_READ_AGE
+from taxonbot.github.markers import MARKER, recorded_run
 
 REPO, FORK, NUMBER, SHA = "community/taxonomy", "contributor/taxonomy", 12, "c" * 40
 BOT = "github-actions[bot]"
@@ -118,7 +118,7 @@ def test_an_unchanged_rerun_costs_five_reads_and_no_writes(
 def test_the_settle_wait_is_what_the_workflow_gets_by_default(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from bot.cli import build_parser
+    from taxonbot.cli.main import build_parser
 
     monkeypatch.delenv("TAXONBOT_SETTLE_SECONDS")
     args = build_parser("comment").parse_args(["comment", "--result", "r.json"])

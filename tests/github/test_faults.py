@@ -13,11 +13,12 @@ import pytest
 from fake_github import APP_TOKEN, FakeGitHub, no_proxies, serve
 from github import Auth, Github
 
-from bot.comment.plan import RunInfo, desired_state, plan
-from bot.github.apply import apply
-from bot.github.locate import RunFacts, find_pulls
-from bot.github.port import GitHubError, RateLimitWaitTooLong
-from bot.github.pygithub import PyGithubAdapter, rate_limit_wait
+from taxonbot.comment.plan import desired_state, plan
+from taxonbot.github.apply import apply
+from taxonbot.github.locate import RunFacts, find_pulls
+from taxonbot.github.port import GitHubError, RateLimitWaitTooLong
+from taxonbot.github.pygithub import PyGithubAdapter, rate_limit_wait
+from taxonbot.github.values import RunInfo
 
 REPO, FORK, NUMBER = "instructlab/taxonomy", "contributor/taxonomy", 7
 SHA, NEWER_SHA = "a" * 40, "b" * 40

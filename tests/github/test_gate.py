@@ -1,4 +1,5 @@
-"""The merge gate and the PR it belongs to, on the in-memory port (bot/gate.py, locate.py).
+"""The merge gate and the PR it belongs to, on the in-memory port (taxonbot/check/gate.py,
+locate.py).
 
 Stories: a fork's PR is found from the run's head repository and branch although commit ->
 pulls answers []; a hint naming another PR is ignored; a deleted fork's PR is found by its head;
@@ -13,12 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.checks.context import CheckOptions
-from bot.comment.checkrun import GATE_NAME, batches, check_run_request
-from bot.gate import MAX_TAXONOMY_FILES, trusted_check, unrecognised_group
-from bot.github.apply import publish_check_run
-from bot.github.locate import RunFacts, find_pulls
-from bot.github.port import RecordingGitHub
+from taxonbot.check.gate import MAX_TAXONOMY_FILES, trusted_check, unrecognised_group
+from taxonbot.check.rules.context import CheckOptions
+from taxonbot.comment.checkrun import GATE_NAME, batches, check_run_request, publish_check_run
+from taxonbot.github.locate import RunFacts, find_pulls
+from taxonbot.github.port import RecordingGitHub
 
 REPO, FORK, SHA = "community/taxonomy", "contributor/taxonomy", "c" * 40
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "pull_request"

@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 from fake_github import PAYLOADS, FakeGitHub, serve_as_actions
 
-from bot.cli import main
-from bot.comment.render import MARKER
-from bot.comment.reply import section, with_reply
+from taxonbot.cli.main import main
+from taxonbot.comment.reply import section, with_reply
+from taxonbot.github.markers import MARKER
 
 REPO, NUMBER, SHA, OLD_SHA = "community/taxonomy", 12, "c" * 40, "b" * 40
 BOT = "github-actions[bot]"

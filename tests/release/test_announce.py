@@ -6,7 +6,8 @@ release is published the same comments link it instead. A direct push, a PR that
 leaf and a PR whose leaf failed generation get nothing. A PR GitHub refuses or lost is one line
 and the others still get theirs. Nothing in a comment pings anyone.
 
-The planning is tested as plain functions; GitHub is `RecordingPulls` (bot/github/announce.py),
+The planning is tested as plain functions; GitHub is `RecordingPulls`
+(taxonbot/release/announce_github.py),
 an in-memory fake of the port the command talks to.
 """
 
@@ -19,10 +20,9 @@ from typing import Any
 
 import pytest
 
-from bot.cli import main
-from bot.comment.plan import Comment
-from bot.github.announce import DryRunAnnounce, RecordingPulls
-from ci.announce import (
+from taxonbot.cli.main import main
+from taxonbot.github.values import Comment
+from taxonbot.release.announce import (
     AnnounceError,
     BuildNews,
     Credit,
@@ -37,8 +37,9 @@ from ci.announce import (
     read_news,
     reconcile,
 )
-from ci.contributions import contributions_between
-from ci.release import read_manifest
+from taxonbot.release.announce_github import DryRunAnnounce, RecordingPulls
+from taxonbot.release.cut import read_manifest
+from taxonbot.taxonomy.contributions import contributions_between
 from tests.release import BOB, JANE, MAINTAINER, VERSION, History
 
 REPO = "community/taxonomy"
@@ -78,7 +79,9 @@ def merged_history(history: History) -> tuple[str, dict[str, str]]:
 
 def manifest_of(history: History, base: str, **changes: Any) -> dict[str, Any]:
     head = history.head()
-    credited = contributions_between(str(history.root), base, head)  # as ci/build/run.py credits
+    credited = contributions_between(
+        str(history.root), base, head
+    )  # as taxonbot/modelbuild/run.py credits
     trained = [JUPITER, HAIKU, ROME, MARS]
     leaves = [{"leaf": x, "path": f"taxonomy/{x}/qna.yaml", "status": "generated"} for x in trained]
     leaves.append({"leaf": LIMERICK, "path": f"taxonomy/{LIMERICK}/qna.yaml", "status": "failed"})

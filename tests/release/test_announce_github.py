@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from fake_github import APP_TOKEN, FakeGitHub, no_proxies
 
-from bot.cli import main
+from taxonbot.cli.main import main
 from tests.release import History
 from tests.release.test_announce import REPO, RUN_URL, VERSION, manifest_of, merged_history, record
 
@@ -48,7 +48,7 @@ def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[MergedPullsFake]:
     monkeypatch.setenv("GITHUB_TOKEN", APP_TOKEN)
     monkeypatch.setenv("GITHUB_API_URL", server.url)
     # PyGithub paces requests and the adapter backs off between tries; the fake needs neither.
-    monkeypatch.setattr("bot.github.pygithub.time.sleep", lambda s: None)
+    monkeypatch.setattr("taxonbot.github.pygithub.time.sleep", lambda s: None)
     try:
         yield server
     finally:

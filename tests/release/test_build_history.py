@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from bot.cli import main
-from ci.build import run as build_run
-from ci.build.history import history_problem
+from taxonbot.cli.main import main
+from taxonbot.modelbuild import run as build_run
+from taxonbot.modelbuild.history import history_problem
 from tests.release import History
 
 WATER = "knowledge/science/water"

@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 import yaml
 
-from ci.commands import announce
-from ci.release import TAG_PREFIX
+from taxonbot.cli import announce
+from taxonbot.release.cut import TAG_PREFIX
 
 WORKFLOWS = Path(__file__).resolve().parents[2] / ".github" / "workflows"
 

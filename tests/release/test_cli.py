@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from fake_github import APP_TOKEN, FakeGitHubReleases, serve_releases
 
-from bot.cli import main
+from taxonbot.cli.main import main
 from tests.release import BOB, JANE, VERSION, History, make_build
 
 REPO = "community/taxonomy"
@@ -33,7 +33,7 @@ def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGitHubReleases]:
         monkeypatch.setenv("GITHUB_API_URL", server.url)
         monkeypatch.setenv("GITHUB_REPOSITORY", REPO)
         # PyGithub paces requests and the adapter backs off between tries; the fake needs neither.
-        monkeypatch.setattr("bot.github.releases.time.sleep", lambda s: None)
+        monkeypatch.setattr("taxonbot.release.github.time.sleep", lambda s: None)
         yield server
 
 
@@ -285,7 +285,7 @@ def test_a_rate_limit_on_the_way_is_waited_out(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     waits: list[float] = []
-    monkeypatch.setattr("bot.github.releases.time.sleep", waits.append)
+    monkeypatch.setattr("taxonbot.release.github.time.sleep", waits.append)
     fake.fail_next(
         "secondary-rate-limit", method="GET", path=f"/repos/{REPO}/releases", retry_after=7
     )

@@ -12,8 +12,13 @@ import json
 
 import pytest
 
-from bot.diff import LeafChange
-from ci.contributions import Contribution, ContributionError, Person, contributions_between
+from taxonbot.taxonomy.contributions import (
+    Contribution,
+    ContributionError,
+    Person,
+    contributions_between,
+)
+from taxonbot.taxonomy.diff import LeafChange
 from tests.release import BOB, JANE, MAINTAINER, History
 
 HAIKU = "compositional_skills/writing/haiku"

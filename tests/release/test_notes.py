@@ -15,9 +15,7 @@ import cmarkgfm
 import pytest
 from cmarkgfm.cmark import Options
 
-from bot.diff import LeafChange
-from ci.contributions import Contribution, Person
-from ci.release import (
+from taxonbot.release.cut import (
     NOTES_LIMIT,
     BuildManifest,
     LocalAsset,
@@ -28,6 +26,8 @@ from ci.release import (
     read_manifest,
     release_notes,
 )
+from taxonbot.taxonomy.contributions import Contribution, Person
+from taxonbot.taxonomy.diff import LeafChange
 from tests.release import VERSION, make_build
 
 COMMIT = "c0ffee" + "0" * 34

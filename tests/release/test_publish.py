@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.github.port import GitHubError
-from bot.github.releases import Asset, DryRunReleases, RecordingReleases
-from ci.release import ReleaseError, ReleasePlan, build_assets, publish
+from taxonbot.github.port import GitHubError
+from taxonbot.release.cut import ReleaseError, ReleasePlan, build_assets, publish
+from taxonbot.release.github import Asset, DryRunReleases, RecordingReleases
 from tests.release import make_build
 
 REPO = "community/taxonomy"

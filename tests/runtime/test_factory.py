@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ci.runtime import BackendError, open_backend
-from ci.runtime.openai_http import OpenAIHTTPBackend
+from taxonbot.runtime import BackendError, open_backend
+from taxonbot.runtime.openai_http import OpenAIHTTPBackend
 
 
 def test_a_url_opens_the_http_backend_without_connecting() -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ci.runtime.base import BackendError, ChatRequest
-from ci.runtime.fake import FakeBackend, UnknownPrompt
+from taxonbot.runtime.base import BackendError, ChatRequest
+from tests.doubles.fake_backend import FakeBackend, UnknownPrompt
 
 
 def ask(user: str, tag: str = "", max_tokens: int = 64, stop: tuple[str, ...] = ()) -> ChatRequest:

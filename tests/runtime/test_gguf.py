@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from ci.runtime import gguf
-from ci.runtime.base import BackendError
+from taxonbot.runtime import gguf
+from taxonbot.runtime.base import BackendError
 
 
 def test_a_missing_model_file_says_to_pass_a_path(tmp_path: Path) -> None:

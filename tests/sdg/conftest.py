@@ -10,8 +10,8 @@ from typing import Protocol, TypeVar
 
 import pytest
 
-from ci.docmirror import build_mirror
-from ci.runtime.base import ModelBackend
+from taxonbot.runtime.base import ModelBackend
+from tests.doubles.docmirror import build_mirror
 
 ROOT = Path(__file__).resolve().parents[2]
 TAXONOMY = ROOT / "taxonomy"
@@ -66,12 +66,12 @@ def offline_git(monkeypatch: pytest.MonkeyPatch) -> None:
 def use_model(monkeypatch: pytest.MonkeyPatch) -> Iterator[UseModel]:
     """`use_model(backend)`: preview and generate open this backend instead of a real model.
     The commands import open_model by name, so it is replaced where each one looks it up."""
-    import ci.commands.generate
-    import ci.commands.preview
-    import ci.sdg.session
+    import taxonbot.cli.generate
+    import taxonbot.cli.preview
+    import taxonbot.sdg.session
 
     def install(backend: Backend) -> Backend:
-        for module in (ci.sdg.session, ci.commands.preview, ci.commands.generate):
+        for module in (taxonbot.sdg.session, taxonbot.cli.preview, taxonbot.cli.generate):
             monkeypatch.setattr(module, "open_model", lambda args: backend)
         return backend
 

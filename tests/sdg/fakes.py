@@ -2,7 +2,7 @@
 
 `script()` answers every block tag of the three shipped pipelines with plausible, distinct text,
 so a test overrides only the block it is about. Replies vary with the sample number, which the
-blocks fold into each request's seed (ci.sdg.blocks.ask: seed * 100_003 + number).
+blocks fold into each request's seed (taxonbot.sdg.blocks.ask: seed * 100_003 + number).
 """
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ci.runtime.base import ChatRequest, Completion, ModelBackend
-from ci.runtime.fake import FakeBackend, Reply
-from ci.sdg.blocks import RunContext
-from ci.sdg.sample import LeafJob, Seed
+from taxonbot.runtime.base import ChatRequest, Completion, ModelBackend
+from taxonbot.sdg.blocks import RunContext
+from taxonbot.sdg.sample import LeafJob, Seed
+from tests.doubles.fake_backend import FakeBackend, Reply
 
 SEED_STRIDE = 100_003
 TOPICS = (

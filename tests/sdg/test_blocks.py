@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from ci.runtime.base import BackendError, ChatRequest
-from ci.runtime.fake import FakeBackend
-from ci.sdg.blocks import BlockSpec, dedupe, generate, judge
-from ci.sdg.sample import Sample, Seed
+from taxonbot.runtime.base import BackendError, ChatRequest
+from taxonbot.sdg.blocks import BlockSpec, dedupe, generate, judge
+from taxonbot.sdg.sample import Sample, Seed
+from tests.doubles.fake_backend import FakeBackend
 
 from .fakes import HAIKU_SEEDS, context_for, haiku_job, number, question, water_job
 

@@ -7,8 +7,8 @@ from itertools import pairwise
 
 import pytest
 
-from ci.docmirror import FIXTURES
-from ci.sdg.chunking import chunk_text, estimate_tokens
+from taxonbot.sdg.chunking import chunk_text, estimate_tokens
+from tests.doubles.docmirror import FIXTURES
 
 
 def words(text: str) -> int:

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from bot.cli import main
-from ci.sdg.prompts import templates_hash
+from taxonbot.cli.main import main
+from taxonbot.sdg.prompts import templates_hash
 
 from .conftest import HAIKU, MEETING, UseModel
 from .fakes import fake_model, number, question

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from ci.runtime.base import ChatRequest
-from ci.runtime.fake import FakeBackend
-from ci.sdg.grounding import (
+from taxonbot.runtime.base import ChatRequest
+from taxonbot.sdg.grounding import (
     clean_question,
     content_words,
     question_fit,
@@ -16,8 +15,9 @@ from ci.sdg.grounding import (
     spans,
     support,
 )
-from ci.sdg.pipeline import Budget, load_pipeline, run_leaf
-from ci.sdg.sample import LeafJob
+from taxonbot.sdg.pipeline import Budget, load_pipeline, run_leaf
+from taxonbot.sdg.sample import LeafJob
+from tests.doubles.fake_backend import FakeBackend
 
 from .fakes import WATER_SEEDS, context_for
 
@@ -167,7 +167,7 @@ def test_a_leaf_without_prose_is_rejected_at_the_span_block_without_asking_the_m
 
 
 def test_recall_counts_the_reference_facts_an_answer_says_and_brevity_cannot_raise_it() -> None:
-    from ci.sdg.grounding import recall
+    from taxonbot.sdg.grounding import recall
 
     reference = "7 times 8 is 56."
     assert recall(reference, "7 times 8 is 56, as the table shows.") == 1.0

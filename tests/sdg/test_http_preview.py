@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from runtime.fake_openai import serving
 
-import ci.sdg.session
-from bot.cli import main
-from bot.schemas import validator
-from ci.runtime import open_backend
+import taxonbot.sdg.session
+from taxonbot.cli.main import main
+from taxonbot.runtime import open_backend
+from taxonbot.schemas import validator
 
 from .conftest import HAIKU
 from .fakes import every_pair_accounted_for
@@ -33,7 +33,7 @@ def quick_retries(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     def quick(spec: str, **kw: Any) -> Any:
         return open_backend(spec, backoff_s=0.01, timeout_s=5, **kw)
 
-    monkeypatch.setattr(ci.sdg.session, "open_backend", quick)
+    monkeypatch.setattr(taxonbot.sdg.session, "open_backend", quick)
     yield
 
 

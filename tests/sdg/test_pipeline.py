@@ -12,17 +12,17 @@ from typing import Any
 import jinja2
 import pytest
 
-import ci.sdg.pipeline as pipeline_module
-from bot.schemas import validator
-from ci.runtime.base import BackendError, ChatRequest
-from ci.runtime.fake import FakeBackend, Reply
-from ci.sdg.blocks import variables
-from ci.sdg.pipeline import Budget, LeafRun, PipelineError, load_pipeline, run_leaf
-from ci.sdg.prompts import PROMPTS_DIR, render
-from ci.sdg.replies import SCALES
-from ci.sdg.report import write_preview
-from ci.sdg.sample import Sample, Seed
-from ci.sdg.session import LeafOutcome
+import taxonbot.sdg.pipeline as pipeline_module
+from taxonbot.runtime.base import BackendError, ChatRequest
+from taxonbot.schemas import validator
+from taxonbot.sdg.blocks import variables
+from taxonbot.sdg.pipeline import Budget, LeafRun, PipelineError, load_pipeline, run_leaf
+from taxonbot.sdg.prompts import PROMPTS_DIR, render
+from taxonbot.sdg.replies import SCALES
+from taxonbot.sdg.report import write_preview
+from taxonbot.sdg.sample import Sample, Seed
+from taxonbot.sdg.session import LeafOutcome
+from tests.doubles.fake_backend import FakeBackend, Reply
 
 from .fakes import (
     HAIKU_SEEDS,

@@ -11,13 +11,13 @@ from typing import Any
 
 import pytest
 
-import ci.sdg.pipeline
-import ci.sdg.session
-from bot.cli import main
-from bot.schemas import validator
-from ci.docmirror import FIXTURES
-from ci.runtime.fake import FakeBackend
-from ci.sdg.prompts import templates_hash
+import taxonbot.sdg.pipeline
+import taxonbot.sdg.session
+from taxonbot.cli.main import main
+from taxonbot.schemas import validator
+from taxonbot.sdg.prompts import templates_hash
+from tests.doubles.docmirror import FIXTURES
+from tests.doubles.fake_backend import FakeBackend
 
 from .conftest import COMPOSTING, HAIKU, MEETING, WATER, UseModel
 from .fakes import every_pair_accounted_for, fake_model, script
@@ -160,7 +160,7 @@ def test_on_a_local_model_a_knowledge_leaf_gets_document_sentences_as_answers(
 def test_auto_picks_lab_for_a_served_teacher_and_extractive_for_a_local_one(
     asked: str, backend: str, chosen: str
 ) -> None:
-    assert ci.sdg.session.knowledge_pipeline(asked, backend) == chosen
+    assert taxonbot.sdg.session.knowledge_pipeline(asked, backend) == chosen
 
 
 def test_one_preview_covers_every_kind_of_leaf_in_order(
@@ -244,8 +244,8 @@ def test_a_time_budget_that_runs_out_keeps_what_was_finished(
     the second leaf never starts, and preview.json says so."""
     clock = SimpleNamespace(now=0.0)
     fake_time = SimpleNamespace(monotonic=lambda: clock.now)
-    monkeypatch.setattr(ci.sdg.pipeline, "time", fake_time)
-    monkeypatch.setattr(ci.sdg.session, "time", fake_time)
+    monkeypatch.setattr(taxonbot.sdg.pipeline, "time", fake_time)
+    monkeypatch.setattr(taxonbot.sdg.session, "time", fake_time)
 
     def tick(reply: Any) -> Callable[[Any], str]:
         def answer(request: Any) -> str:

@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
-from bot.schemas import load, validator
-from ci.sdg.pipeline import Budget, load_pipeline, run_leaf
-from ci.sdg.replies import SCALES
-from ci.sdg.report import write_preview
-from ci.sdg.session import LeafOutcome
+from taxonbot.schemas import load, validator
+from taxonbot.sdg.pipeline import Budget, load_pipeline, run_leaf
+from taxonbot.sdg.replies import SCALES
+from taxonbot.sdg.report import write_preview
+from taxonbot.sdg.session import LeafOutcome
 
 from .fakes import context_for, fake_model, haiku_job
 

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from bot.cli import main
-from bot.schemas import validator
-from ci.sdg import session
+from taxonbot.cli.main import main
+from taxonbot.schemas import validator
+from taxonbot.sdg import session
 
 from .conftest import HAIKU, WATER
 from .fakes import Recording, every_pair_accounted_for
@@ -44,9 +44,9 @@ def recorded(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Recording]]:
         opened.append(Recording(real_open(args)))
         return opened[-1]
 
-    import ci.commands.preview
+    import taxonbot.cli.preview
 
-    monkeypatch.setattr(ci.commands.preview, "open_model", open_and_record)
+    monkeypatch.setattr(taxonbot.cli.preview, "open_model", open_and_record)
     yield opened
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from ci.sdg.replies import (
+from taxonbot.sdg.replies import (
     SCALES,
     clean_block,
     clean_line,

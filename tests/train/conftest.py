@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from ci.train.tiny import make_tiny_model
+from tests.doubles.tiny_model import make_tiny_model
 
 
 @pytest.fixture(autouse=True)
@@ -66,12 +66,12 @@ def samples() -> list[dict[str, Any]]:
 def launch_phase(
     launcher: list[str], args: list[str], cwd: Path, *, module: bool = True
 ) -> subprocess.CompletedProcess[str]:
-    """`python -m ci.train.phase ARGS` under a launcher installed beside the interpreter
+    """`python -m taxonbot.train.phase ARGS` under a launcher installed beside the interpreter
     (["torchrun", "--nproc_per_node", "2"], ["accelerate", "launch", ...]), run in `cwd`;
     module=False runs the launcher's own script (its last item) with ARGS instead."""
     found = shutil.which(launcher[0], path=str(Path(sys.executable).parent))
     assert found, f"{launcher[0]} is installed beside the interpreter"
-    program = ["-m", "ci.train.phase"] if module else []
+    program = ["-m", "taxonbot.train.phase"] if module else []
     return subprocess.run(
         [found, *launcher[1:], *program, *args],
         cwd=cwd,

@@ -15,9 +15,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from ci.train.config import TrainConfig
-from ci.train.loop import train_phase
-from ci.train.progress import StepReport
+from taxonbot.train.config import TrainConfig
+from taxonbot.train.loop import train_phase
+from taxonbot.train.progress import StepReport
 
 
 class KillAt:

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from ci.train import TrainError
-from ci.train.data import IGNORE, encode_samples, read_samples
-from ci.train.tiny import IM_END
+from taxonbot.train import TrainError
+from taxonbot.train.data import IGNORE, encode_samples, read_samples
+from tests.doubles.tiny_model import IM_END
 from tests.train.conftest import chat
 
 

@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from ci.train import TrainError
-from ci.train.data import IGNORE, encode_samples
-from ci.train.loop import train_phase
-from ci.train.packing import pack
-from ci.train.rows import RowTensors, collate
+from taxonbot.train import TrainError
+from taxonbot.train.data import IGNORE, encode_samples
+from taxonbot.train.loop import train_phase
+from taxonbot.train.packing import pack
+from taxonbot.train.rows import RowTensors, collate
 from tests.train.conftest import chat
 from tests.train.test_loop import CONFIG as LOOP_CONFIG
 from tests.train.test_loop import Recorder, assert_same_weights, weights

@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
-from ci.train import TrainError
-from ci.train.config import TrainConfig, TrainResult
-from ci.train.loop import train_phase
-from ci.train.progress import StepReport
+from taxonbot.train import TrainError
+from taxonbot.train.config import TrainConfig, TrainResult
+from taxonbot.train.loop import train_phase
+from taxonbot.train.progress import StepReport
 from tests.train.conftest import launch_phase
 
 DRIVER = Path(__file__).with_name("driver.py")

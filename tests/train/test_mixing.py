@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from ci.train import TrainError
-from ci.train.mixing import data_sha256, mix
+from taxonbot.train import TrainError
+from taxonbot.train.mixing import data_sha256, mix
 from tests.train.conftest import chat
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ci.train.order import DataOrder
+from taxonbot.train.order import DataOrder
 
 
 def test_each_epoch_visits_every_row_once_in_a_new_order() -> None:

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from ci.train.data import IGNORE, TokenizedSample, encode_samples
-from ci.train.packing import bins, pack, pad_batches
+from taxonbot.train.data import IGNORE, TokenizedSample, encode_samples
+from taxonbot.train.packing import bins, pack, pad_batches
 
 
 def fake(length: int, marker: int) -> TokenizedSample:

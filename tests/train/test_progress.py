@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import io
 
-from ci.train.config import TrainConfig
-from ci.train.progress import ProgressDisplay, StepReport
+from taxonbot.train.config import TrainConfig
+from taxonbot.train.progress import ProgressDisplay, StepReport
 
 
 class Terminal(io.StringIO):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ci.train.tiny import IM_END, IM_START, make_tiny_model
+from tests.doubles.tiny_model import IM_END, IM_START, make_tiny_model
 
 
 def test_the_auto_classes_load_it_and_it_speaks_chatml(tiny_model: Path, tokenizer: Any) -> None:

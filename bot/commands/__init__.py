@@ -1,1 +1,0 @@
-"""One module per `taxonbot` subcommand; bot.cli.COMMANDS lists them."""

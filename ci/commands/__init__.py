@@ -1,1 +1,0 @@
-"""The heavy `taxonbot` subcommands (preview, generate); bot.cli loads them only when chosen."""

@@ -1,1 +1,0 @@
-"""Evaluating community builds: the fixed regression set every build answers."""

@@ -1,1 +1,0 @@
-"""The heavy side of `taxonbot gaps`: pictures and embeddings, loaded only by that command."""

@@ -1,0 +1,3 @@
+from taxonbot.cli.main import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""`taxonbot check`: every rule over every file, and the reporters of its findings."""

@@ -1,0 +1,1 @@
+"""One module per `taxonbot` subcommand; taxonbot.cli.main.COMMANDS lists them."""

@@ -1,0 +1,90 @@
+"""`taxonbot collect [--check F] [--diff F] [--gaps F] [--preview F] --head-sha SHA
+--run-id N --run-attempt N [--out FILE]`: one run's outputs as result.json.
+
+Any input may be left out (a step that failed or did not run); it is null in result.json. Each
+one given must be the JSON its command writes (the right `format`, valid against
+schemas/result.json), at most 5 MiB, and 12 MiB together. Exit 0 when result.json is written,
+1 when an input is refused (every reason is printed), 2 on a usage error (a missing file).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from taxonbot.comment.result import (
+    INPUT_FORMATS,
+    MAX_INPUT_BYTES,
+    CollectError,
+    RunIdentity,
+    collect,
+    encode,
+)
+
+REFUSED = 1
+USAGE = 2
+PRODUCERS = {
+    "check": "taxonbot check --format json",
+    "diff": "taxonbot diff --format json",
+    "gaps": "taxonbot gaps (gaps.json)",
+    "preview": "taxonbot preview (preview.json)",
+}
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    for name in INPUT_FORMATS:
+        parser.add_argument(f"--{name}", metavar="FILE", help=f"what {PRODUCERS[name]} wrote")
+    parser.add_argument(
+        "--head-sha", required=True, metavar="SHA", help="the pull request's head commit"
+    )
+    parser.add_argument("--run-id", required=True, type=int, metavar="N", help="$GITHUB_RUN_ID")
+    parser.add_argument(
+        "--run-attempt", required=True, type=int, metavar="N", help="$GITHUB_RUN_ATTEMPT"
+    )
+    parser.add_argument(
+        "--pr-number",
+        type=int,
+        default=0,
+        metavar="N",
+        help="the pull request's number (a hint the comment job confirms); 0 for none",
+    )
+    parser.add_argument("--out", default="out/result.json", metavar="FILE", help="result.json")
+
+
+def run(args: argparse.Namespace) -> int:
+    paths: dict[str, str] = {n: getattr(args, n) for n in INPUT_FORMATS if getattr(args, n)}
+    try:
+        inputs = {name: read_capped(path) for name, path in paths.items()}
+    except OSError as exc:
+        print(f"taxonbot collect: cannot read {exc.filename}: {exc.strerror}", file=sys.stderr)
+        return USAGE
+    identity = RunIdentity(args.head_sha, args.run_id, args.run_attempt, args.pr_number or None)
+    try:
+        result = collect(inputs, identity)
+    except CollectError as exc:
+        for problem in exc.problems:
+            where = f"--{problem.source} {paths[problem.source]}: " if problem.source else ""
+            print(f"taxonbot collect: {where}{problem.message}", file=sys.stderr)
+        print(
+            "taxonbot collect: result.json not written; each input must be the JSON file its "
+            "command wrote (" + "; ".join(f"--{n}: {p}" for n, p in PRODUCERS.items()) + ")",
+            file=sys.stderr,
+        )
+        return REFUSED
+    os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
+    with open(args.out, "wb") as handle:
+        handle.write(encode(result))
+    given = ", ".join(paths) or "no inputs"
+    print(f"taxonbot collect: wrote {args.out} ({given})", file=sys.stderr)
+    return 0
+
+
+def read_capped(path: str) -> bytes:
+    """At most one byte past the cap: enough to know a file is too big without reading it all."""
+    if not os.path.isfile(path):
+        # A FIFO or device would block or never end; only plain files are outputs.
+        kind = "not a regular file" if os.path.exists(path) else "No such file"
+        raise OSError(2, kind, path)
+    with open(path, "rb") as handle:
+        return handle.read(MAX_INPUT_BYTES + 1)

@@ -1,0 +1,94 @@
+"""`taxonbot diff [--base REF] [--format text|json]`: leaves changed since the merge base.
+
+Text: one line per leaf (`added|changed|renamed|deleted  path [<- old path]`) and a summary.
+JSON, a stable shape (`taxonbot-diff/1`; new keys may be added, none removed or renamed):
+
+    {"format": "taxonbot-diff/1", "base": sha, "merge_base": sha, "head": sha,
+     "leaves": [{"status": "renamed", "path": "...", "old_path": "..." | null,
+                 "blob": sha | null, "root": "knowledge" | ...}]}
+
+Exit 0 when git answered (changed leaves or none), 2 when it could not (bad ref, shallow clone
+missing the base, not a repository); the message says what to do.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+
+from taxonbot.taxonomy.diff import ChangedLeaves, DiffError, changed_leaves
+
+USAGE = 2
+FORMAT_ID = "taxonbot-diff/1"
+STATUS_ORDER = ("added", "changed", "renamed", "deleted")
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--base",
+        default="origin/main",
+        metavar="REF",
+        help="compare with the merge base of REF and HEAD (default: origin/main)",
+    )
+    parser.add_argument("--format", choices=sorted(RENDERERS), default="text")
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        leaves = changed_leaves(args.base)
+    except DiffError as exc:
+        print(f"taxonbot diff: {exc}", file=sys.stderr)
+        return USAGE
+    sys.stdout.write(RENDERERS[args.format](leaves, args.base))
+    return 0
+
+
+def render_text(leaves: ChangedLeaves, ref: str) -> str:
+    lines = []
+    for change in leaves.changes:
+        line = f"{change.status:<8}  {_shown(change.path)}"
+        if change.old_path is not None:
+            line += f" <- {_shown(change.old_path)}"
+        lines.append(line)
+    counts = [sum(c.status == s for c in leaves.changes) for s in STATUS_ORDER]
+    since = f"since the merge base {leaves.merge_base[:12]} of `{_shown(ref)}` and HEAD"
+    if not leaves.changes:
+        lines.append(f"no taxonomy leaves changed {since}")
+    else:
+        parts = ", ".join(f"{n} {s}" for n, s in zip(counts, STATUS_ORDER, strict=True))
+        noun = "leaf" if len(leaves.changes) == 1 else "leaves"
+        lines.append(f"{len(leaves.changes)} {noun} {since}: {parts}")
+    return "\n".join(lines) + "\n"
+
+
+def render_json(leaves: ChangedLeaves, ref: str) -> str:
+    body = {
+        "format": FORMAT_ID,
+        "base": leaves.base,
+        "merge_base": leaves.merge_base,
+        "head": leaves.head,
+        "leaves": [
+            {
+                "status": c.status,
+                "path": c.path,
+                "old_path": c.old_path,
+                "blob": c.blob,
+                "root": c.root,
+            }
+            for c in leaves.changes
+        ],
+    }
+    return json.dumps(body, indent=2) + "\n"
+
+
+def _shown(path: str) -> str:
+    """A path with control characters (a newline in a file name) is quoted, as git does."""
+    return json.dumps(path) if any(ch < " " or ch == "\x7f" for ch in path) else path
+
+
+RENDERERS: dict[str, Callable[[ChangedLeaves, str], str]] = {
+    "text": render_text,
+    "json": render_json,
+}

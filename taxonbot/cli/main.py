@@ -1,0 +1,67 @@
+"""The `taxonbot` command line: parse arguments, import only the chosen command, run it.
+
+Commands are modules with `configure(parser)` and `run(args) -> int`. Only the one being run
+is imported, so `taxonbot check` never loads the SDG or training stack (see STYLE.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from taxonbot import __version__
+
+# name -> (module, one-line help). Heavy commands live in taxonbot/ and load only when chosen.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "check": ("taxonbot.cli.check", "lint and schema-check qna.yaml files"),
+    "diff": ("taxonbot.cli.diff", "list leaves added, changed, renamed or deleted vs a base"),
+    "preview": (
+        "taxonbot.cli.preview",
+        "show a few synthetic pairs per leaf (quantized model, CPU)",
+    ),
+    "generate": ("taxonbot.cli.generate", "generate the full training set (resumable)"),
+    "gaps": ("taxonbot.cli.gaps", "coverage, overlap and novelty: where the tree is thin"),
+    "collect": ("taxonbot.cli.collect", "bundle one PR run's JSON outputs into result.json"),
+    "comment": ("taxonbot.cli.comment", "reconcile the one sticky PR comment and labels"),
+    "command": ("taxonbot.cli.command", "answer a /taxonbot command in a PR comment"),
+    "release": ("taxonbot.cli.release", "cut a release of a build: notes, tag, GitHub release"),
+    "announce": ("taxonbot.cli.announce", "comment a build's scores on the PRs it trained"),
+    "build": ("taxonbot.cli.build", "a community build: SDG, two-phase training, eval, export"),
+    "preview-request": (
+        "taxonbot.cli.preview_request",
+        "the preview size a maintainer asked for (pr.yml; read-only)",
+    ),
+}
+
+USAGE_ERROR = 2
+
+
+def build_parser(chosen: str | None) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="taxonbot",
+        description="Check, preview and build a community InstructLab taxonomy.",
+    )
+    parser.add_argument("--version", action="version", version=f"taxonbot {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (module, summary) in COMMANDS.items():
+        command_parser = sub.add_parser(name, help=summary, description=summary)
+        if name == chosen:
+            importlib.import_module(module).configure(command_parser)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    chosen = next((a for a in args_list if not a.startswith("-")), None)
+    parser = build_parser(chosen if chosen in COMMANDS else None)
+    try:
+        args = parser.parse_args(args_list)
+    except SystemExit as exc:  # argparse exits 2 on usage errors and 0 on --help
+        return int(exc.code or 0)
+    if args.command is None:
+        parser.print_help()
+        return USAGE_ERROR
+    module = importlib.import_module(COMMANDS[args.command][0])
+    return int(module.run(args))

@@ -1,0 +1,68 @@
+"""`taxonbot preview`: a few synthetic pairs per changed leaf, on the CI runner's CPU.
+
+Writes preview.json (schemas/preview.json) with every candidate pair, its scores and which
+filters it passed, and the kept pairs as chat JSONL. Budgets: pairs per leaf, max new tokens and
+a wall-clock limit; when time runs out, what was made so far is kept and the report says so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from taxonbot.runtime import BackendError
+from taxonbot.sdg.pipeline import Budget
+from taxonbot.sdg.progress import ProgressReporter
+from taxonbot.sdg.report import write_preview
+from taxonbot.sdg.session import add_common_arguments, open_model, run_leaves, select_leaves
+from taxonbot.taxonomy.changed import ChangedError
+
+USAGE = 2
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    add_common_arguments(parser)
+    parser.add_argument("--pairs", type=int, default=10, help="candidate pairs per leaf")
+    parser.add_argument(
+        "--time-budget",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="wall-clock limit for the whole preview",
+    )
+    parser.add_argument(
+        "--round-size",
+        type=int,
+        default=5,
+        help="samples that go through all blocks together; smaller rounds keep "
+        "more finished pairs when the time budget runs out",
+    )
+    parser.add_argument("--out", default="out/preview", help="output folder")
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        paths = select_leaves(args)
+    except ChangedError as exc:
+        print(f"taxonbot preview: {exc}", file=sys.stderr)
+        return USAGE
+    if not paths:
+        print("taxonbot preview: no qna.yaml to preview (nothing changed?)", file=sys.stderr)
+    try:
+        backend = open_model(args)
+    except BackendError as exc:
+        print(f"taxonbot preview: {exc}", file=sys.stderr)
+        return USAGE
+    budget = Budget(args.pairs, args.max_new_tokens, args.time_budget, args.round_size)
+    progress = ProgressReporter(len(paths))
+    out = Path(args.out)
+    try:
+        outcomes = list(run_leaves(paths, backend, budget, args, progress))
+        write_preview(out, outcomes, backend, budget, args.seed)
+    finally:
+        backend.close()
+    print(
+        f"taxonbot preview: wrote {out / 'preview.json'} and {out / 'pairs.jsonl'}", file=sys.stderr
+    )
+    return 0

@@ -1,0 +1,193 @@
+"""`taxonbot release cut`: a finished build becomes a tagged GitHub release crediting its
+contributors.
+
+    taxonbot release cut --build DIR [--repo OWNER/NAME] [--since TAG] [--tag NAME]
+                         [--taxonomy DIR] [--force] [--post]
+
+Reads DIR/manifest.json (`taxonbot build`'s record), finds the previous build tag (the nearest
+annotated `build-*` tag behind the build's taxonomy commit, unless --since), collects the
+contributions merged since, and writes DIR/RELEASE_NOTES.md. A build its own evaluation marks
+not publishable is refused unless --force (the notes then say so).
+
+Dry run by default: prints the plan (tag and commit, title, assets and sizes, and what GitHub
+would get; with GITHUB_TOKEN set, compared with the release already there). --post creates the
+annotated tag here and on GitHub, a draft release, uploads the assets and publishes it; a re-run
+after a failure completes what is missing. Token from GITHUB_TOKEN, API from GITHUB_API_URL,
+repository from --repo or GITHUB_REPOSITORY.
+
+Exit 0 planned or released, 1 refused or failed (the message says what to do), 2 usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Mapping, Sequence
+
+from taxonbot.github.port import GitHubError
+from taxonbot.release.cut import (
+    NOTES_NAME,
+    ReleaseError,
+    ReleasePlan,
+    ReleaseUsageError,
+    build_assets,
+    check_build_commit,
+    check_publishable,
+    check_tag_name,
+    ensure_local_tag,
+    plan_release,
+    previous_build_tag,
+    publish,
+    read_manifest,
+    tag_message,
+)
+from taxonbot.release.github import (
+    DryRunReleases,
+    PyGithubReleases,
+    RecordingReleases,
+    ReleasesPort,
+)
+from taxonbot.taxonomy.contributions import Contribution, ContributionError, contributions_between
+
+FAILED, USAGE = 1, 2
+PROG = "taxonbot release cut"
+NO_REPO = "OWNER/NAME"  # shown in an offline plan
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    cut = actions.add_parser(
+        "cut",
+        help="release a finished build (dry run unless --post)",
+        description="Release notes crediting the contributions since the last build tag, "
+        "the tag, and the GitHub release with the build's assets. Dry run unless --post.",
+    )
+    cut.add_argument("--build", required=True, metavar="DIR", help="the folder of one build")
+    cut.add_argument("--repo", metavar="OWNER/NAME", help="default: $GITHUB_REPOSITORY")
+    cut.add_argument("--since", metavar="TAG", help="credit contributions after TAG")
+    cut.add_argument("--tag", metavar="NAME", help="default: build-<the manifest's version>")
+    cut.add_argument(
+        "--taxonomy",
+        default="taxonomy",
+        metavar="DIR",
+        help="the tree's folder in this git clone (`.` in a taxonomy repository)",
+    )
+    cut.add_argument("--force", action="store_true", help="release a build marked not publishable")
+    cut.add_argument("--post", action="store_true", help="tag and release; without it, show")
+
+
+def run(args: argparse.Namespace) -> int:
+    return cut(args, os.environ)
+
+
+def cut(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    repo = args.repo or env.get("GITHUB_REPOSITORY") or None
+    token = env.get("GITHUB_TOKEN", "")
+    if args.post and (not repo or not token):
+        missing = "--repo (or GITHUB_REPOSITORY)" if not repo else "GITHUB_TOKEN"
+        return _fail(USAGE, f"--post needs {missing}; nothing was tagged or released.")
+    if repo is not None and repo.count("/") != 1:
+        return _fail(USAGE, f"--repo must be OWNER/NAME, not `{repo}`.")
+    try:
+        plan = prepare(args, repo)
+        if args.post:
+            return post(args, plan, repo or "", token, env)
+        return dry_run(args, plan, repo, token, env)
+    except ReleaseUsageError as exc:
+        return _fail(USAGE, str(exc))
+    except ContributionError as exc:
+        return _fail(USAGE, str(exc))
+    except (ReleaseError, GitHubError) as exc:
+        return _fail(FAILED, str(exc))
+
+
+def prepare(args: argparse.Namespace, repo: str | None) -> ReleasePlan:
+    """Everything local: the build, the history since the previous tag, the notes file."""
+    manifest = read_manifest(args.build)
+    check_publishable(manifest, force=args.force)
+    assets = build_assets(args.build)
+    tag = args.tag or manifest.default_tag
+    check_tag_name(tag)
+    check_build_commit(args.taxonomy, manifest.taxonomy_commit)
+    previous = args.since or previous_build_tag(args.taxonomy, manifest.taxonomy_commit, tag)
+    contributions = contributions_between(
+        args.taxonomy,
+        previous,
+        manifest.taxonomy_commit,
+        everything=True,
+        upstream_owner=repo.split("/")[0] if repo else None,
+    )
+    plan = plan_release(manifest, contributions, assets, previous, tag, force=args.force)
+    with open(os.path.join(args.build, NOTES_NAME), "w", encoding="utf-8") as handle:
+        handle.write(plan.notes)
+    show(args, plan, contributions_count(contributions))
+    return plan
+
+
+def contributions_count(contributions: Sequence[Contribution]) -> str:
+    credited = [c for c in contributions if c.changes_taxonomy]
+    pulls = sum(c.number is not None for c in credited)
+    other = len(contributions) - len(credited)
+    return (
+        f"{len(credited)} changing the taxonomy ({pulls} pull requests, "
+        f"{len(credited) - pulls} direct commits); {other} other"
+    )
+
+
+def show(args: argparse.Namespace, plan: ReleasePlan, counted: str) -> None:
+    mode = "posting" if args.post else "dry run; --post to tag and release"
+    print(f"{PROG}: {plan.title} ({mode})")
+    print(f"  tag:           {plan.tag} at {plan.commit} (annotated)")
+    print(f"  since:         {plan.previous_tag or 'the first commit (no earlier build tag)'}")
+    print(f"  contributions: {counted}")
+    if plan.forced:
+        print("  forced:        not publishable by its evaluation; released with --force")
+    print(f"  notes:         {os.path.join(args.build, NOTES_NAME)}")
+    width = max(len(a.name) for a in plan.assets)
+    for index, asset in enumerate(plan.assets):
+        label = "assets:" if index == 0 else ""
+        print(f"  {label:<14} {asset.name:<{width}}  {asset.size:>14,} bytes")
+
+
+def post(
+    args: argparse.Namespace, plan: ReleasePlan, repo: str, token: str, env: Mapping[str, str]
+) -> int:
+    if ensure_local_tag(args.taxonomy, plan.tag, plan.commit, tag_message(plan)):
+        print(f"  created local tag {plan.tag}")
+    api = env.get("GITHUB_API_URL", "https://api.github.com")
+    with PyGithubReleases(token, api) as github:
+        publish(plan, repo, github, lambda line: print(f"  {line}", flush=True))
+        print(f"{PROG}: {repo} has release {plan.tag} ({github.api_calls})")
+    return 0
+
+
+def dry_run(
+    args: argparse.Namespace,
+    plan: ReleasePlan,
+    repo: str | None,
+    token: str,
+    env: Mapping[str, str],
+) -> int:
+    if ensure_local_tag(args.taxonomy, plan.tag, plan.commit, "", dry_run=True):
+        print(f"  would create local tag {plan.tag}")
+    if repo and token:
+        api = env.get("GITHUB_API_URL", "https://api.github.com")
+        with PyGithubReleases(token, api) as github:
+            return _plan_against(plan, repo, DryRunReleases(github), f"GitHub {repo}")
+    where = "a repository with no release yet (set GITHUB_TOKEN and --repo to compare)"
+    return _plan_against(plan, repo or NO_REPO, DryRunReleases(RecordingReleases()), where)
+
+
+def _plan_against(plan: ReleasePlan, repo: str, port: ReleasesPort, where: str) -> int:
+    lines: list[str] = []
+    publish(plan, repo, port, lines.append)
+    print(f"  {where} would get:" if lines else f"  {where}: already released, nothing to do")
+    for line in lines:
+        print(f"    {line}")
+    return 0
+
+
+def _fail(code: int, message: str) -> int:
+    print(f"{PROG}: {message}", file=sys.stderr)
+    return code

@@ -1,0 +1,225 @@
+"""The block types a pipeline is made of. One function per type, joined in BLOCKS."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from taxonbot.check.rules.questions import normalise, similar
+from taxonbot.runtime.base import ChatRequest, Completion, ModelBackend
+from taxonbot.sdg.grounding import clean_question, question_fit, question_problem, spans, support
+from taxonbot.sdg.prompts import render, system_prompt
+from taxonbot.sdg.replies import (
+    clean_block,
+    clean_line,
+    degenerate,
+    parse_score,
+    split_question_answer,
+)
+from taxonbot.sdg.sample import LeafJob, Sample, Verdict
+
+MAX_EXAMPLE_PAIRS = 5
+
+
+@dataclass(frozen=True)
+class BlockSpec:
+    name: str
+    type: str
+    template: str = ""
+    output: str = ""
+    scale: str = ""
+    keep_at_least: int = 0
+    max_tokens: int = 256
+    temperature: float = 0.0
+    similarity: float = 0.85
+    prefill: str = ""
+    stop: tuple[str, ...] = ()
+    candidates: int = 1  # generate: ask this many times per sample and keep the best question
+    prefills: tuple[str, ...] = ()  # generate with candidates: candidate k starts with the k-th
+    min_overlap: float = 0.34  # grounding: share of the question's words found in the answer
+    min_support: float = 0.8  # grounding: share of the answer's words found in the excerpt
+
+
+@dataclass
+class RunContext:
+    job: LeafJob
+    backend: ModelBackend
+    seed: int = 0
+    max_new_tokens: int = 256
+    kept_questions: list[tuple[str, frozenset[str], int]] = field(default_factory=list)
+
+
+Block = Callable[[BlockSpec, RunContext, list[Sample]], None]
+
+
+def variables(job: LeafJob, sample: Sample, number: int) -> dict[str, Any]:
+    seeds = [{"question": s.question, "answer": s.answer, "context": s.context} for s in job.seeds]
+    return {
+        "task_description": job.task_description,
+        "topic": job.leaf.rsplit("/", 1)[-1].replace("_", " "),
+        "seeds": seeds,
+        "examples": seeds[:MAX_EXAMPLE_PAIRS],
+        "context": sample.context,
+        "question": sample.question,
+        "answer": sample.answer,
+        "number": number,
+    }
+
+
+def ask(
+    spec: BlockSpec, ctx: RunContext, samples: Sequence[Sample], variants: int = 1
+) -> list[Completion]:
+    """One completion per sample, or `variants` in a row per sample (different seeds)."""
+    system = system_prompt()
+    starts = (spec.prefills or (spec.prefill,)) if variants > 1 else (spec.prefill,)
+    requests = [
+        ChatRequest(
+            messages=(
+                ("system", system),
+                ("user", render(spec.template, **variables(ctx.job, s, s.number + 1))),
+            ),
+            max_tokens=min(spec.max_tokens, ctx.max_new_tokens),
+            temperature=spec.temperature,
+            seed=(ctx.seed * 100_003 + s.number) * variants + variant,
+            tag=spec.name,
+            prefill=starts[variant % len(starts)],
+            stop=spec.stop,
+        )
+        for s in samples
+        for variant in range(variants)
+    ]
+    return ctx.backend.complete(requests)
+
+
+def generate(spec: BlockSpec, ctx: RunContext, samples: list[Sample]) -> None:
+    if spec.candidates > 1 and spec.output == "question":
+        best_question(spec, ctx, samples)
+        return
+    for sample, done in zip(samples, ask(spec, ctx, samples), strict=True):
+        if done.finish_reason == "error":
+            sample.reject(spec.name, f"the model request failed: {done.error}")
+            continue
+        fill(spec, sample, done.text)
+        fields = ("question", "answer") if spec.output == "question_answer" else (spec.output,)
+        problem = next((f"{f}: {p}" for f in fields if (p := degenerate(getattr(sample, f)))), "")
+        if problem:
+            sample.reject(spec.name, problem)
+
+
+def best_question(spec: BlockSpec, ctx: RunContext, samples: list[Sample]) -> None:
+    """Several questions per sample; the one that best fits the sample's answer is kept."""
+    replies = ask(spec, ctx, samples, spec.candidates)
+    for index, sample in enumerate(samples):
+        mine = replies[index * spec.candidates : (index + 1) * spec.candidates]
+        starts = spec.prefills or (spec.prefill,)
+        texts = [
+            clean_question(starts[k % len(starts)] + done.text)
+            for k, done in enumerate(mine)
+            if done.finish_reason != "error"
+        ]
+        if not texts:
+            sample.reject(spec.name, f"the model request failed: {mine[0].error}")
+            continue
+        sample.question = max(texts, key=lambda q: question_fit(q, sample.answer))
+        if problem := degenerate(sample.question):
+            sample.reject(spec.name, f"question: {problem}")
+
+
+def fill(spec: BlockSpec, sample: Sample, text: str) -> None:
+    if spec.output == "question":
+        sample.question = clean_line(text)
+    elif spec.output == "answer":
+        sample.answer = clean_block(text)
+    elif spec.output == "context":
+        sample.context = clean_block(text)
+    else:
+        sample.question, sample.answer = split_question_answer(text)
+
+
+def judge(spec: BlockSpec, ctx: RunContext, samples: list[Sample]) -> None:
+    for sample, done in zip(samples, ask(spec, ctx, samples), strict=True):
+        if done.finish_reason == "error":
+            sample.verdicts[spec.name] = Verdict(None, False, "")
+            sample.reject(spec.name, f"the model request failed: {done.error}")
+            continue
+        score = parse_score(done.text, spec.scale)
+        passed = score is not None and score >= spec.keep_at_least
+        sample.verdicts[spec.name] = Verdict(score, passed, done.text.strip()[:200])
+        if score is None:
+            sample.reject(spec.name, f"unparsable judgement: {done.text.strip()[:80]!r}")
+        elif not passed:
+            sample.reject(spec.name, f"scored {score}; needs at least {spec.keep_at_least}")
+
+
+def dedupe(spec: BlockSpec, ctx: RunContext, samples: list[Sample]) -> None:
+    seeds = [(normalise(s.question), s) for s in ctx.job.seeds]
+    for sample in samples:
+        reason = copy_reason(sample, seeds, ctx.kept_questions, spec.similarity)
+        if reason:
+            sample.reject(spec.name, reason)
+            continue
+        norm = normalise(sample.question)
+        ctx.kept_questions.append((norm, frozenset(norm.split()), sample.number))
+
+
+def copy_reason(
+    sample: Sample,
+    seeds: list[tuple[str, Any]],
+    kept: list[tuple[str, frozenset[str], int]],
+    ratio: float,
+) -> str:
+    norm = normalise(sample.question)
+    words = frozenset(norm.split())
+    if norm == normalise(sample.answer):
+        return "the answer repeats the question"
+    for seed_norm, seed in seeds:
+        if norm == seed_norm or similar(words, frozenset(seed_norm.split()), ratio):
+            return "copies a seed example's question"
+        if normalise(sample.answer) == normalise(seed.answer):
+            return "copies a seed example's answer"
+    for other_norm, other_words, number in kept:
+        if norm == other_norm or similar(words, other_words, ratio):
+            return f"duplicates generated question #{number + 1}"
+    return ""
+
+
+def span(spec: BlockSpec, ctx: RunContext, samples: list[Sample]) -> None:
+    """The answer is a run of the document's own sentences (sample n takes span n, cycling)."""
+    found = _spans(ctx.job.chunks)
+    for sample in samples:
+        if not found:
+            sample.reject(spec.name, "the documents have no prose sentences to take answers from")
+            continue
+        chosen = found[sample.number % len(found)]
+        sample.context, sample.answer = chosen.chunk, chosen.text
+
+
+@lru_cache(maxsize=8)
+def _spans(chunks: tuple[str, ...]) -> tuple[Any, ...]:
+    return tuple(spans(chunks))
+
+
+def grounding(spec: BlockSpec, ctx: RunContext, samples: list[Sample]) -> None:
+    """Without a model: the question must ask for its answer, the answer stay in its excerpt."""
+    for sample in samples:
+        if problem := question_problem(sample.question, sample.answer, spec.min_overlap):
+            sample.reject(spec.name, f"question {problem}")
+        elif sample.context and (share := support(sample.answer, sample.context)) < (
+            spec.min_support
+        ):
+            sample.reject(
+                spec.name,
+                f"only {share:.0%} of the answer's words are in the excerpt "
+                f"(needs {spec.min_support:.0%})",
+            )
+
+
+BLOCKS: dict[str, Block] = {
+    "generate": generate,
+    "judge": judge,
+    "dedupe": dedupe,
+    "span": span,
+    "grounding": grounding,
+}

@@ -1,0 +1,69 @@
+"""`python -m taxonbot.train.phase`: one training phase as its own program, for launchers.
+
+`taxonbot build --launcher "torchrun --nproc_per_node 8" --fsdp` (or `--launcher "accelerate
+launch --num_processes 8 --use_fsdp"`, or a multi-node line of either) runs each phase through
+this module in as many processes as the launcher starts; the same `train_phase` then splits
+every step's batches across them, and with FSDP shards the model too (`parallel.py`). The
+phase's data and settings come from files the build wrote; the result is
+`OUT/final/train_result.json`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import NoReturn
+
+from taxonbot.train import TrainError
+from taxonbot.train.config import TrainConfig
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m taxonbot.train.phase", description=__doc__)
+    parser.add_argument("--model", required=True, help="the HF folder to start from")
+    parser.add_argument("--data", required=True, help="chat samples, one JSON object a line")
+    parser.add_argument("--config", required=True, help="TrainConfig fields as a JSON object")
+    parser.add_argument("--out", required=True, help="checkpoints and final/ go here")
+    parser.add_argument("--resume", action="store_true", help="continue from a checkpoint")
+    args = parser.parse_args(argv)
+    from taxonbot.train.data import read_samples
+    from taxonbot.train.loop import train_phase
+
+    try:
+        settings = json.loads(Path(args.config).read_text(encoding="utf-8"))
+        if not isinstance(settings, dict):
+            raise TrainError(f"{args.config}: training settings must be a JSON object")
+        config = TrainConfig(**settings)
+        train_phase(args.model, read_samples(args.data), config, args.out, resume=args.resume)
+    except (TrainError, OSError, ValueError, TypeError) as exc:
+        print(f"taxonbot.train.phase: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        leave_process_group()
+    return 0
+
+
+def leave_process_group() -> None:
+    """Close the launcher's process group before the interpreter exits: left to exit, gloo's
+    threads were torn down under it now and then (std::terminate, exit -6, after a good run)."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
+
+
+def leave(code: int) -> NoReturn:
+    """End a launched process once its work is written and its process group closed, without the
+    interpreter's teardown: there a joinable C++ thread (gloo's, the store client's) was now and
+    then destroyed under it ("terminate called without an active exception", exit -6, seen on a
+    second node after a good run), which fails the phase and leaves the other node waiting."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+if __name__ == "__main__":
+    leave(main())

@@ -1,0 +1,1 @@
+"""Test doubles: fakes, stand-ins and tiny models. Never imported by taxonbot/."""
