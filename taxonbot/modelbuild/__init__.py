@@ -1,0 +1,1 @@
+"""`taxonbot build`: a versioned community build from a taxonomy commit (run.py)."""

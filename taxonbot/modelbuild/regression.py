@@ -2,8 +2,7 @@
 
 A build must not learn its new leaves by forgetting everything else, so both the previous and the
 new build answer the same general questions (taxonbot/modelbuild/regression.yaml by default). The
-file is read
-with the same safe loader as contributor YAML (an operator may pass their own with --regression),
+file is read with the same safe loader as contributor YAML (a caller may pass its own file),
 checked in full, and every problem is reported at once with its line and column.
 """
 

@@ -1,36 +1,10 @@
 """Self-replay: the start model's own answers to general requests, trained beside the new data.
 
-A build teaches its start model (the base model, or the previous build) the new leaves, and a
-small model drifts while it learns them: in the learning benchmark SmolLM2-135M gained on the
-composting leaf while the regression set's recall fell (−0.072 at lr 1e-4). A replay buffer of
-general instruction data is the usual remedy, but the first build has no previous build to
-replay and no general data may be fetched. So the start model answers a fixed list of general
-requests (taxonbot/modelbuild/self_replay.yaml, never the regression set's questions) before
-training,
-greedily, and `replay_self` of those answers per phase sample are mixed into both phases
-(self-synthesized rehearsal: Huang et al., ACL 2024).
-
-Learned as tokens (cross-entropy on the greedy answers), it was within noise of no
-self-replay on the 100-question regression set (benchmarks/README.md): at lr 5e-5 recall
-−0.063 ± 0.026 against −0.075 ± 0.033. Learned by distillation (`replay_distill`, the build's
-default: each answer token trained toward the start model's whole next-token distribution, see
-taxonbot/train/loop.py), the same build held the regression set on two seeds (recall +0.014 and
-−0.007) while the leaf gained +0.059 and +0.075, so `taxonbot build` replays by default.
-The list has 212 prompts (version 2) so that a phase of a few hundred samples can replay half
-as many without repeating one.
-
-Each prompt is asked the two ways a build is asked later: as a user asks (the chat template's
-default system turn) and as the bot asks (the novelty check's system prompt, which the preview
-and the branch evaluation share). The learning benchmark found the drift in the second: trained on
-samples with the default system turn only, the model's answers under the bot's "briefly" prompt
-halved in length (40 → 25 words on the regression set) and lost content, while nothing in the
-replay showed it how it used to answer there. Asked both ways but learned as tokens, at lr 3e-5
-the regression set held (recall −0.022) while the leaf's score gain fell under min_gain
-(+0.031); at 5e-5 the leaf passed and the regression recall fell −0.054, with twice as much
-self-replay too (−0.054). Distillation is what closed that gap.
-
-The answers are cached per start model file, prompt list and settings in the work folder, so a
-rerun or the next build from the same model does not ask again.
+Why: a small model drifts while it learns new leaves, and a first build has no previous build
+to replay and may fetch no general data; so the start model answers self_replay.yaml's requests
+(each asked as a user and as the bot asks), and phases learn those answers by distillation
+(self-synthesized rehearsal, Huang et al. 2024). The measurements behind every choice here are
+in benchmarks/README.md (the learning bench). Answers are cached per model, list and settings.
 """
 
 from __future__ import annotations

@@ -80,7 +80,7 @@ class OpenAIHTTPBackend:
         error = (
             f"POST {self._url} failed {tries} times (last: {last}); check that an "
             f"OpenAI-compatible server (vLLM, llama.cpp server) is running there and serves "
-            f"model {self._model!r}, or raise --timeout / --retries"
+            f"model {self._model!r} (each request waited up to {self._timeout_s:g}s)"
         )
         return Completion("", "error", seconds=time.perf_counter() - start, error=error)
 

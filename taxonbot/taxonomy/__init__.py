@@ -1,1 +1,1 @@
-"""Reading the taxonomy: leaves, the safe YAML loader, schemas, git diff and history."""
+"""Reading the taxonomy: leaves, the safe YAML loader, findings, git diff and contributions."""
