@@ -196,6 +196,48 @@ BAD_INPUTS: dict[str, Bad] = {
     "pattern-absolute-glob": Bad(
         lambda: with_pattern("/**"), "document.pattern", 50, 7, "relative path", KNOWLEDGE_LEAF
     ),
+    # The fetch's own rules decide (taxonbot/documents/rules.py): what it refuses fails the check,
+    # instead of a green check followed by a red preview and build.
+    "repo-trailing-slash": Bad(
+        lambda: with_repo("https://github.com/jdoe/jupiter-docs/"),
+        "document.repo",
+        47,
+        9,
+        "no extra path, query or trailing slash",
+        KNOWLEDGE_LEAF,
+    ),
+    "repo-trailing-tab": Bad(
+        lambda: with_repo('"https://github.com/jdoe/jupiter-docs\\t"'),  # YAML's \t escape
+        "document.repo",
+        47,
+        9,
+        "control or non-ASCII characters",
+        KNOWLEDGE_LEAF,
+    ),
+    "pattern-dot-segment": Bad(
+        lambda: with_pattern("./docs/a.md"),
+        "document.pattern",
+        50,
+        7,
+        "'.' or empty",
+        KNOWLEDGE_LEAF,
+    ),
+    "pattern-empty-segment": Bad(
+        lambda: with_pattern("docs//a.md"),
+        "document.pattern",
+        50,
+        7,
+        "'.' or empty",
+        KNOWLEDGE_LEAF,
+    ),
+    "pattern-non-ascii": Bad(
+        lambda: with_pattern("docs/é.md"),
+        "document.pattern",
+        50,
+        7,
+        "printable ASCII",
+        KNOWLEDGE_LEAF,
+    ),
     "pattern-backslash": Bad(
         lambda: with_pattern("a\\b.md"), "document.pattern", 50, 7, "backslash", KNOWLEDGE_LEAF
     ),

@@ -2,6 +2,9 @@
 
 These values later reach `git fetch` (in the unprivileged SDG job), so anything that could be
 read as an option, a local path or another protocol is refused here, before it gets that far.
+The verdict is the fetch's own (taxonbot/documents/rules.py): what passes here is fetched, and
+what the fetch would refuse fails here first; this module only words the common mistakes for
+a contributor.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 from taxonbot.check.rules.context import CheckContext
+from taxonbot.documents import rules
 from taxonbot.taxonomy.findings import Finding, error
 from taxonbot.taxonomy.yamlnode import format_path, locate
 
@@ -34,7 +38,7 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
                 "Use the address of a public GitHub repository: "
                 "`https://github.com/<owner>/<repo>`.",
             )
-    if isinstance(commit, str) and not _COMMIT.fullmatch(commit):
+    if isinstance(commit, str) and not _COMMIT.fullmatch(commit):  # the fetch's rule too
         yield _finding(
             ctx,
             "document.commit",
@@ -76,6 +80,10 @@ def repo_problem(repo: str, allowed_hosts: tuple[str, ...]) -> str | None:
         return f"`{parts.hostname}` is not an allowed document host (allowed: {hosts})."
     if parts.query or parts.fragment or not _REPO_PATH.fullmatch(parts.path.removesuffix("/")):
         return "The repository address must be exactly `https://github.com/<owner>/<repo>`."
+    try:  # what urlsplit forgives (a tab, a trailing slash) the fetch refuses: so do we
+        rules.check_repo(repo, allowed_hosts)
+    except rules.DocumentError as exc:
+        return f"{exc}."
     return None
 
 
@@ -88,7 +96,8 @@ def pattern_problem(pattern: str) -> str | None:
         return f"`{pattern}` climbs out of the repository with `..`."
     if not pattern.endswith(".md"):
         return f"`{pattern}` must select Markdown files (ending in `.md`)."
-    return None
+    problem = rules.pattern_problem(pattern)  # the fetch's rule: `./a.md`, `a//b.md`, `é.md`
+    return f"The pattern {rules.shown(pattern)} {problem}." if problem else None
 
 
 def _finding(
