@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -91,12 +92,21 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from taxonbot.modelbuild.run import BuildError, BuildOptions, build
+    from taxonbot.train.config import TrainConfig
+
+    train_keys = {f.name for f in dataclasses.fields(TrainConfig)}
     from taxonbot.modelbuild.sdgdata import GenerationSettings, SdgError
 
     try:
         train = json.loads(Path(args.train_config).read_text("utf-8")) if args.train_config else {}
         if not isinstance(train, dict):
             raise ValueError("not a JSON object")
+        unknown = sorted(set(train) - train_keys - {"seed"})
+        if unknown:
+            raise ValueError(
+                f"unknown setting {', '.join(map(repr, unknown))}; the settings are "
+                f"{', '.join(sorted(train_keys))} (TrainConfig in taxonbot/train/config.py)"
+            )
     except (OSError, ValueError) as exc:
         print(f"taxonbot build: --train-config {args.train_config}: {exc}", file=sys.stderr)
         return FAILED

@@ -300,3 +300,14 @@ def test_a_build_killed_during_export_leaves_no_build_and_the_rerun_completes(
     assert (folder / "model.Q4_K_M.gguf").read_bytes() == b"a whole model"
     assert json.loads((folder / "manifest.json").read_text())["version"] == "v1"
     assert sorted(p.name for p in (tmp_path / "builds").iterdir()) == [".work", "v1"]
+
+
+def test_an_unknown_train_config_setting_gets_a_sentence_not_a_type_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "train.json"
+    config.write_text('{"learning_rat": 0.001, "epochs": 1}', "utf-8")
+    code = main(["build", "--repo", str(tmp_path), "--train-config", str(config)])
+    err = capsys.readouterr().err
+    assert code != 0 and "Traceback" not in err
+    assert "unknown setting 'learning_rat'" in err and "learning_rate" in err
