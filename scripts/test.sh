@@ -8,4 +8,6 @@ export HF_HUB_OFFLINE=1
 .venv/bin/ruff format --check .
 .venv/bin/mypy
 .venv/bin/zizmor --offline .github/workflows
-.venv/bin/python -m pytest -q
+# The full tier: every test, the slow ones (real models through llama.cpp, builds) too; plain
+# `pytest` is the fast tier (pyproject.toml: -m "not slow"), and -m "" lifts that filter.
+.venv/bin/python -m pytest -q -m ""
