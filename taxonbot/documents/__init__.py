@@ -1,35 +1,8 @@
 """Knowledge source documents for SDG, fetched safely.
 
-`ref_from_qna` reads a qna's `document` block, `validate_ref` checks it (https, allowlisted
-host, /owner/repo, 40-hex commit, relative `.md` patterns) and `fetch_documents` reads the
-matching regular files at that commit through a cached, hardened, bare git fetch.
-Pattern semantics: `taxonbot.documents.patterns`; git hardening: `taxonbot.documents.gitrepo`.
+`rules.ref_from_qna` reads a qna's `document` block, `rules.validate_ref` checks it (https,
+allowlisted host, /owner/repo, 40-hex commit, relative `.md` patterns) and
+`fetch.fetch_documents` reads the matching regular files at that commit through a cached,
+hardened, bare git fetch. Pattern semantics: `patterns`; git hardening: `gitrepo`.
+Nothing is imported here: `taxonbot check` uses `rules` alone and must not load the fetch.
 """
-
-from taxonbot.documents.fetch import (
-    DocumentSet,
-    FetchedDocument,
-    fetch_document_set,
-    fetch_documents,
-)
-from taxonbot.documents.rules import (
-    DocumentError,
-    DocumentRef,
-    FetchLimits,
-    ref_from_qna,
-    validate_ref,
-)
-from taxonbot.documents.tree import SkippedPath
-
-__all__ = [
-    "DocumentError",
-    "DocumentRef",
-    "DocumentSet",
-    "FetchLimits",
-    "FetchedDocument",
-    "SkippedPath",
-    "fetch_document_set",
-    "fetch_documents",
-    "ref_from_qna",
-    "validate_ref",
-]

@@ -9,7 +9,8 @@ from typing import Any
 
 from taxonbot.check.rules.context import CheckOptions
 from taxonbot.check.run import check_file
-from taxonbot.documents import DocumentError, fetch_documents, ref_from_qna
+from taxonbot.documents.fetch import fetch_documents
+from taxonbot.documents.rules import DocumentError, ref_from_qna
 from taxonbot.sdg.chunking import TokenCounter, chunk_text, estimate_tokens
 from taxonbot.sdg.sample import LeafJob, Seed
 from taxonbot.taxonomy.findings import Severity

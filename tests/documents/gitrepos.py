@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from taxonbot.documents import DocumentRef
+from taxonbot.documents.rules import DocumentRef
 from tests.doubles.docmirror import pinned_git
 
 REPO_URL = "https://github.com/owner/docs"

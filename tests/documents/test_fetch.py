@@ -8,13 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from taxonbot.documents import (
-    DocumentError,
-    FetchedDocument,
-    FetchLimits,
-    fetch_document_set,
-    fetch_documents,
-)
+from taxonbot.documents.fetch import FetchedDocument, fetch_document_set, fetch_documents
+from taxonbot.documents.rules import DocumentError, FetchLimits
 
 from .gitrepos import A_MD, B_MD, REPO_URL, DocRepo, Served, make_repo
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 import threading
 
-from taxonbot.documents import DocumentError, DocumentRef, FetchLimits, fetch_documents
+from taxonbot.documents.fetch import fetch_documents
+from taxonbot.documents.rules import DocumentError, DocumentRef, FetchLimits
 
 from .gitrepos import Served
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from taxonbot.documents import DocumentError, DocumentRef, FetchLimits
+from taxonbot.documents.rules import DocumentError, DocumentRef, FetchLimits
 from taxonbot.documents.tree import TreeEntry, parse_ls_tree, select_entries
 
 COMMIT = "0123456789abcdef0123456789abcdef01234567"

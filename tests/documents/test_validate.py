@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from taxonbot.documents import DocumentError, DocumentRef, FetchLimits, ref_from_qna, validate_ref
+from taxonbot.documents.rules import (
+    DocumentError,
+    DocumentRef,
+    FetchLimits,
+    ref_from_qna,
+    validate_ref,
+)
 
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 
