@@ -28,7 +28,8 @@ LIGHT_COMMANDS = ("check", "diff", "collect", "comment", "command", "preview-req
 # Bottom to top. A module imports only from its own layer or below; inside a layer, packages
 # import each other only without cycles (test_no_import_cycles).
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("taxonbot", "taxonbot.markdown", "taxonbot.schemas", "taxonbot.jsonfile"),
+    ("taxonbot", "taxonbot.markdown", "taxonbot.schemas", "taxonbot.jsonfile", "taxonbot.exits",
+     "taxonbot.errors"),
     ("taxonbot.taxonomy",),
     ("taxonbot.github", "taxonbot.documents", "taxonbot.runtime"),
     ("taxonbot.check",),
