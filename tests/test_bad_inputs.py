@@ -179,7 +179,7 @@ BAD_INPUTS: dict[str, Bad] = {
         "document.repo",
         47,
         9,
-        "`192.168.0.1` is not an allowed document host",
+        "host '192.168.0.1' is not allowed",
         KNOWLEDGE_LEAF,
     ),
     "repo-lookalike-host": Bad(
@@ -187,11 +187,11 @@ BAD_INPUTS: dict[str, Bad] = {
         "document.repo",
         47,
         9,
-        "`github.com.evil.example` is not an allowed",
+        "host 'github.com.evil.example' is not allowed",
         KNOWLEDGE_LEAF,
     ),
     "pattern-climbs-out": Bad(
-        lambda: with_pattern("../x.md"), "document.pattern", 50, 7, "`..`", KNOWLEDGE_LEAF
+        lambda: with_pattern("../x.md"), "document.pattern", 50, 7, "'..'", KNOWLEDGE_LEAF
     ),
     "pattern-absolute-glob": Bad(
         lambda: with_pattern("/**"), "document.pattern", 50, 7, "relative path", KNOWLEDGE_LEAF

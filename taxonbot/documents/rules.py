@@ -17,10 +17,18 @@ _PRINTABLE_ASCII = re.compile(r"[\x21-\x7e]+")
 # optional, so the lazy name never swallows it.
 _REPO_PATH = re.compile(r"/[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}?(?:\.git)?")
 _COMMIT = re.compile(r"[0-9a-f]{40}")
+# `git@github.com:owner/repo(.git)` or `ssh://git@github.com/owner/repo(.git)`: say the https form.
+_SSH = re.compile(
+    r"(?:ssh://)?git@github\.com[:/](?P<owner>[A-Za-z0-9-]{1,39})/(?P<name>[A-Za-z0-9._-]{1,100}?)"
+    r"(?:\.git)?"
+)
+_SCHEME = re.compile(r"([a-z][a-z0-9+.-]{0,15}):")
 _PATTERN_CHARS = re.compile(r"[\x20-\x7e]+")
 MAX_PATTERNS = 32
 MAX_PATTERN_CHARS = 256
 REPO_FORM = "https://github.com/<owner>/<repo>"
+# Where knowledge documents may come from, unless a maintainer configures more (check --allowed-host).
+DEFAULT_ALLOWED_HOSTS = ("github.com",)
 
 
 class DocumentError(Exception):
@@ -40,7 +48,7 @@ class FetchLimits:
     max_total_bytes: int = 16 * MIB
     max_files: int = 200
     timeout_s: float = 120.0
-    allowed_hosts: tuple[str, ...] = ("github.com",)
+    allowed_hosts: tuple[str, ...] = DEFAULT_ALLOWED_HOSTS
 
 
 DEFAULT_LIMITS = FetchLimits()  # frozen, so one shared default is safe
@@ -75,42 +83,63 @@ def validate_ref(ref: DocumentRef, limits: FetchLimits = DEFAULT_LIMITS) -> None
 
 
 def check_repo(repo: object, allowed_hosts: tuple[str, ...]) -> None:
-    # Matched as text, never parsed by urllib: urlsplit drops tabs and newlines and accepts
-    # userinfo and ports, and every leniency is a way around the host allowlist.
+    problem = repo_problem(repo, allowed_hosts)
+    if problem:
+        raise DocumentError(f"document.repo {shown(repo)} {problem}")
+
+
+def repo_problem(repo: object, allowed_hosts: tuple[str, ...]) -> str:
+    """Why `repo` cannot be fetched, ending in the fix; "" when it is fine.
+
+    Matched as text, never parsed by urllib: urlsplit drops tabs and newlines and accepts
+    userinfo and ports, and every leniency is a way around the host allowlist.
+    """
     if not isinstance(repo, str) or not repo:
-        raise DocumentError(f"document.repo is empty; write it as {REPO_FORM}")
+        return f"is empty; write it as {REPO_FORM}"
     if repo.startswith("-"):
-        raise DocumentError(
-            f"document.repo {shown(repo)} starts with '-', which git would read as an option; "
-            f"write it as {REPO_FORM}"
-        )
+        return f"starts with '-', which git would read as an option; write it as {REPO_FORM}"
     if not _PRINTABLE_ASCII.fullmatch(repo):
-        raise DocumentError(
-            f"document.repo {shown(repo)} has spaces, control or non-ASCII characters "
-            f"(look-alike letters?); type it as {REPO_FORM}"
+        return (
+            f"has spaces, control or non-ASCII characters (look-alike letters?); "
+            f"type it as {REPO_FORM}"
         )
     if not repo.startswith("https://"):
-        raise DocumentError(f"document.repo {shown(repo)} must use https://; write {REPO_FORM}")
+        return f"must use https://{_instead(repo)}"
     host, slash, path = repo.removeprefix("https://").partition("/")
     if host not in allowed_hosts:
-        raise DocumentError(
-            f"document.repo {shown(repo)}: host {shown(host)} is not allowed (no user@, port "
-            f"or IP address); documents may come from {', '.join(allowed_hosts)} only"
+        return (
+            f"is refused: host {shown(host)} is not allowed (no user@, port or IP address); "
+            f"documents may come from {', '.join(allowed_hosts)} only"
         )
     name = path.split("/")[-1].removesuffix(".git")
     if not _REPO_PATH.fullmatch(slash + path) or name in {"", ".", "..", ".git"}:
-        raise DocumentError(
-            f"document.repo {shown(repo)} must be exactly {REPO_FORM}, with no extra path, "
-            "query or trailing slash"
-        )
+        return f"must be exactly {REPO_FORM}, with no extra path, query or trailing slash"
+    return ""
+
+
+def _instead(repo: str) -> str:
+    """The fix for a repo address that is not https://: the https form when it is SSH."""
+    ssh = _SSH.fullmatch(repo)
+    if ssh:
+        return f", not SSH: write it as `https://github.com/{ssh['owner']}/{ssh['name']}`"
+    scheme = _SCHEME.match(repo)
+    shown_scheme = f", not `{scheme[1]}`" if scheme else ""
+    return f"{shown_scheme}; write it as {REPO_FORM}"
 
 
 def check_commit(repo: str, commit: object) -> None:
+    problem = commit_problem(commit)
+    if problem:
+        raise DocumentError(f"document.commit {shown(commit)} for {repo} {problem}")
+
+
+def commit_problem(commit: object) -> str:
     if not isinstance(commit, str) or not _COMMIT.fullmatch(commit):
-        raise DocumentError(
-            f"document.commit {shown(commit)} for {repo} must be the full 40-character "
-            "lowercase commit hash (git rev-parse HEAD), not a branch, tag or short hash"
+        return (
+            "must be the full 40-character lowercase commit hash (git rev-parse HEAD), "
+            "not a branch, tag or short hash"
         )
+    return ""
 
 
 def check_patterns(ref: DocumentRef) -> None:
@@ -138,8 +167,8 @@ def pattern_problem(pattern: object) -> str:
         return "contains a NUL or a backslash; use forward slashes"
     if not _PATTERN_CHARS.fullmatch(pattern) or len(pattern) > MAX_PATTERN_CHARS:
         return f"must be printable ASCII of at most {MAX_PATTERN_CHARS} characters"
-    if pattern.startswith("/"):
-        return "must be relative to the repository root; drop the leading '/'"
+    if pattern.startswith(("/", "~", "-")):
+        return f"must be a relative path inside the repository; drop the leading '{pattern[0]}'"
     if any(part in {"", ".", ".."} for part in pattern.split("/")):
         return "must not contain '..', '.' or empty path segments"
     if not pattern.endswith(".md"):

@@ -5,10 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from taxonbot.documents.rules import DEFAULT_ALLOWED_HOSTS
 from taxonbot.taxonomy.leaf import LeafPath
 from taxonbot.taxonomy.yamlnode import Node
-
-DEFAULT_ALLOWED_HOSTS = ("github.com",)
 
 
 @dataclass(frozen=True)
