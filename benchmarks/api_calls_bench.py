@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """GitHub API requests per comment-job run, before and after the trusted gate (issue 17).
 
-Runs on the faithful loopback fake of tests/fake_github.py (no network) with comment.yml's
+Runs on the faithful loopback fake of tests/doubles/fake_github.py (no network) with comment.yml's
 permissions, for a PR that changes one leaf (qna.yaml + attribution.txt) and already has N
 comments from reviewers. Two kinds of PR: a fork's (most contributors) and a same-repository
 branch's. Three runs each: the first (post everything), the same run again (nothing to write),
@@ -28,9 +28,7 @@ from pathlib import Path
 from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(REPO_ROOT), str(REPO_ROOT / "tests")]
-
-from fake_github import APP_TOKEN, COMMENT_JOB, FakeGitHub, serve  # noqa: E402
+sys.path.insert(0, str(REPO_ROOT))
 
 from taxonbot.cli.comment import Artifact, Job, reconcile  # noqa: E402
 from taxonbot.comment.plan import desired_state, plan  # noqa: E402
@@ -38,6 +36,7 @@ from taxonbot.github.converge import converge  # noqa: E402
 from taxonbot.github.locate import RunFacts  # noqa: E402
 from taxonbot.github.pygithub import PyGithubAdapter  # noqa: E402
 from taxonbot.github.values import RunInfo  # noqa: E402
+from tests.doubles.fake_github import APP_TOKEN, COMMENT_JOB, FakeGitHub, serve  # noqa: E402
 
 REPO, FORK, NUMBER, SHA = "instructlab/taxonomy", "contributor/taxonomy", 7, "a" * 40
 LEAF = "taxonomy/compositional_skills/writing/freeform/email/reschedule_meeting"

@@ -45,7 +45,7 @@ sys.path.insert(0, str(HERE.parents[1]))
 
 from taxonbot.check.rules.questions import normalise  # noqa: E402
 from taxonbot.gaps.embed import Embedder  # noqa: E402
-from taxonbot.gaps.overlap import seed_questions  # noqa: E402
+from taxonbot.gaps.questionindex import UnreadableQuestions, seed_questions  # noqa: E402
 from taxonbot.gaps.rouge import rouge_l  # noqa: E402
 
 DEFAULT_CORPUS = HERE.parents[2] / "shared" / "corpus" / "upstream-taxonomy"
@@ -84,10 +84,12 @@ def load_corpus(corpus: Path) -> list[Question]:
         path = corpus / row["file"]
         if not path.is_file():
             continue
-        found = seed_questions(row["file"], path.read_bytes())
-        if isinstance(found, list):
-            leaf = row["original_path"].rsplit("/", 1)[0]
-            out += [Question(text, leaf, number) for text in found]
+        try:
+            found = seed_questions(row["file"], path.read_bytes())
+        except UnreadableQuestions:
+            continue
+        leaf = row["original_path"].rsplit("/", 1)[0]
+        out += [Question(text, leaf, number) for text in found]
     return out
 
 

@@ -65,7 +65,7 @@ def make_repo(repo: Path, leaves: int, seed: int) -> list[str]:
 
 def cold(tree: Path, cache: Path, threads: int) -> dict[str, Any]:
     from taxonbot.gaps.embed import Embedder
-    from taxonbot.gaps.overlap import build_index
+    from taxonbot.gaps.questionindex import build_index
 
     started = time.monotonic()
     index = build_index(str(tree), str(cache), Embedder(threads=threads))
@@ -82,7 +82,7 @@ def cold(tree: Path, cache: Path, threads: int) -> dict[str, Any]:
 
 def fill_random(tree: Path, cache: Path) -> int:
     """Cache every blob not cached yet with random unit vectors (timing only), then pack."""
-    from taxonbot.gaps.overlap import build_index
+    from taxonbot.gaps.questionindex import build_index
 
     class RandomVectors:
         model_id, dimension = _model_id(), 384
@@ -125,7 +125,7 @@ def make_pr(repo: Path, files: list[str]) -> list[str]:
 
 def forget(repo: Path, cache: Path, files: list[str]) -> None:
     """Drop these files' vectors from the loose cache, so the PR step must embed them."""
-    from taxonbot.gaps.overlap import blob_id
+    from taxonbot.gaps.questionindex import blob_id
 
     for rel in files:
         blob = blob_id((repo / rel).read_bytes())
@@ -137,7 +137,8 @@ import json, sys, time
 t0 = time.monotonic()
 from taxonbot.taxonomy.diff import changed_leaves
 from taxonbot.gaps.embed import Embedder
-from taxonbot.gaps.overlap import build_index, overlap, overlap_json
+from taxonbot.gaps.overlap import overlap, overlap_json
+from taxonbot.gaps.questionindex import build_index
 t1 = time.monotonic()
 repo, cache = sys.argv[1], sys.argv[2]
 changes = changed_leaves("main", repo)

@@ -42,16 +42,16 @@ def child(out: Path, argv: list[str]) -> int:
     """Runs in the child: the preview, then the backend's counters to out/bench.json."""
     import taxonbot.cli.preview
     from taxonbot.cli.main import main
-    from taxonbot.sdg.session import open_model
+    from taxonbot.runtime.open import ModelSpec, open_model
 
     opened: list[Any] = []
     load = {"seconds": 0.0}
 
     recorded: list[dict[str, Any]] = []
 
-    def keep(args: argparse.Namespace) -> Any:
+    def keep(spec: ModelSpec) -> Any:
         start = time.perf_counter()
-        opened.append(open_model(args))
+        opened.append(open_model(spec))
         load["seconds"] = time.perf_counter() - start
         record_requests(opened[-1], recorded)
         return opened[-1]

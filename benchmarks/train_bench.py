@@ -34,11 +34,10 @@ It prints real tokens per step and the share of positions that are padding, for 
 a fixed batch of 8 padded samples that ignores the budget (the common default).
 
 **(c) data parallel vs FSDP (`--sharding N`).** The same phase on the same model through
-`torchrun --nproc_per_node N` (`taxonbot.modelbuild.run.launch_phase`, as `taxonbot build
---launcher`
-does), once data parallel (the baseline) and once with `fsdp`: tokens/s, and per process the
-peak memory (CUDA's max allocated on a GPU, max RSS on a CPU), the weights + optimizer state
-it keeps between steps, and the parameters it holds.
+`torchrun --nproc_per_node N` (`taxonbot.train.launch.launch_phase`, as `taxonbot build
+--launcher` does), once data parallel (the baseline) and once with `fsdp`: tokens/s, and per
+process the peak memory (CUDA's max allocated on a GPU, max RSS on a CPU), the weights +
+optimizer state it keeps between steps, and the parameters it holds.
 
 ## Numbers measured (CPU only: no GPU was lent to the session that wrote this)
 
@@ -313,7 +312,7 @@ def throughput(args: argparse.Namespace, samples: list[Any], tokenizer: Any) -> 
 
 def sharding(args: argparse.Namespace, samples: list[Any], tokenizer: Any) -> dict[str, Any]:
     """(c) one phase in `--sharding` processes through torchrun: data parallel, then FSDP."""
-    from taxonbot.modelbuild.run import launch_phase
+    from taxonbot.train.launch import launch_phase
 
     torchrun = Path(sys.executable).with_name("torchrun")
     launcher = f"{torchrun} --nproc_per_node {args.sharding}"

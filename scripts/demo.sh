@@ -27,14 +27,14 @@ git -C "$work" add -A && git -C "$work" commit --quiet -m "Add two email skills"
 
 echo "== 2. The pull request (changed files, PR policy) =="
 set +e
-(cd "$work" && "$tb" check --changed-since main)
+(cd "$work" && "$tb" check --base main)
 status=$?
-(cd "$work" && "$tb" check --changed-since main --format markdown) > "$out/check.md"
+(cd "$work" && "$tb" check --base main --format markdown) > "$out/check.md"
 set -e
 echo "check exit status: $status (1 = the PR needs changes); Markdown for the PR comment: out/demo/check.md"
 
 echo "== 3. SDG preview of the changed leaves on the bundled SmolLM2 (CPU) =="
-(cd "$work" && "$tb" preview --changed-since main --pairs 10 --time-budget 240 --out "$out/preview")
+(cd "$work" && "$tb" preview --base main --pairs 10 --time-budget 240 --out "$out/preview")
 echo "Preview data: out/demo/preview/preview.json, kept pairs: out/demo/preview/pairs.jsonl"
 
 echo "== 4. Gaps: coverage of the tree, overlap and novelty of the changed leaves =="
@@ -42,7 +42,7 @@ echo "== 4. Gaps: coverage of the tree, overlap and novelty of the changed leave
 echo "Gaps: out/demo/gaps/gaps.json, gaps.md, coverage.png"
 
 echo "== 5. The PR comment: results bundled as CI does, planned and applied to an in-memory PR =="
-(cd "$work" && "$tb" check --changed-since main --format json > "$out/check.json" || true)
+(cd "$work" && "$tb" check --base main --format json > "$out/check.json" || true)
 (cd "$work" && "$tb" diff --base main --format json > "$out/diff.json")
 head_sha="$(git -C "$work" rev-parse HEAD)"
 "$tb" collect --check "$out/check.json" --diff "$out/diff.json" --gaps "$out/gaps/gaps.json" \

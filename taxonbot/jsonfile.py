@@ -5,9 +5,15 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from taxonbot.errors import CannotRun
 
-def read_capped_json(path: str, max_bytes: int) -> Any | str:
-    """The parsed JSON, or why it could not be read (a plain sentence for a log line).
+
+class UnreadableJson(CannotRun):
+    """The file could not be read as JSON; the message is a plain sentence for a log line."""
+
+
+def read_capped_json(path: str, max_bytes: int) -> Any:
+    """The parsed JSON; UnreadableJson says why not (missing, too large, not JSON, too deep).
 
     Never reads more than `max_bytes + 1` bytes, whatever the file claims to be.
     """
@@ -15,13 +21,15 @@ def read_capped_json(path: str, max_bytes: int) -> Any | str:
         with open(path, "rb") as handle:
             raw = handle.read(max_bytes + 1)
     except OSError as exc:
-        return f"cannot read {path} ({exc.strerror})."
+        raise UnreadableJson(f"cannot read {path} ({exc.strerror}).") from exc
     if len(raw) > max_bytes:
-        return f"{path} is larger than {max_bytes} bytes."
+        raise UnreadableJson(f"{path} is larger than {max_bytes} bytes.")
     try:
         return json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        return f"{path} is not JSON ({exc})."
+        raise UnreadableJson(f"{path} is not JSON ({exc}).") from exc
     except RecursionError:
         # json's C scanner recurses per nesting level: `[[[[...` thousands deep ends here.
-        return f"{path} nests deeper than Python can read; no file we write nests like that."
+        raise UnreadableJson(
+            f"{path} nests deeper than Python can read; no file we write nests like that."
+        ) from None

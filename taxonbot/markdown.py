@@ -85,6 +85,11 @@ def block(value: object, limit: int = 2000) -> Md:
     return Md(f"{fence}text\n{body}\n{fence}")
 
 
+def plural(n: int, word: str, words: str = "") -> str:
+    """`1 error`, `3 errors`: the count and its noun; `words` where an added s is wrong."""
+    return f"{n} {word}" if n == 1 else f"{n} {words or word + 's'}"
+
+
 def _escape(text: str) -> str:
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return _inert(_SPECIAL.sub(r"\\\1", text))

@@ -1,4 +1,4 @@
-"""`taxonbot check --changed-since main` in a real git repository (pinned author and dates).
+"""`taxonbot check --base main` in a real git repository (pinned author and dates).
 
 The base branch has three valid leaves. A contributor's branch edits the qna.yaml of one (a
 version-2 skill), the attribution.txt of another, and adds a README; the third stays untouched.
@@ -7,36 +7,21 @@ version-2 skill), the attribution.txt of another, and adds a README; the third s
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import git.cmd as gitcmd
 import pytest
 
-from taxonbot.cli.main import main
+from taxonbot.cli.check import CheckCommand, options
+from taxonbot.cli.main import build_parser, main
+from tests.support.git import git, pin
 
 VALID = Path(__file__).resolve().parent / "data" / "check" / "valid"
 LIMERICK = "compositional_skills/writing/freeform/limerick"
 OLD_SKILL = "compositional_skills/writing/freeform/old_limerick"
 KNOWLEDGE = "knowledge/astronomy/planets/jupiter"
-PINNED = {
-    "GIT_AUTHOR_NAME": "Jane Doe",
-    "GIT_AUTHOR_EMAIL": "jdoe@example.invalid",
-    "GIT_AUTHOR_DATE": "2024-05-01T12:00:00+00:00",
-    "GIT_COMMITTER_NAME": "Jane Doe",
-    "GIT_COMMITTER_EMAIL": "jdoe@example.invalid",
-    "GIT_COMMITTER_DATE": "2024-05-01T12:00:00+00:00",
-    "GIT_CONFIG_NOSYSTEM": "1",
-    "GIT_CONFIG_GLOBAL": os.devnull,
-}
-
-
-def git(*args: str) -> str:
-    done = subprocess.run(["git", *args], check=True, capture_output=True, text=True)
-    return done.stdout.strip()
 
 
 def copy_leaf(case: str, leaf: str, to: str) -> None:
@@ -45,10 +30,7 @@ def copy_leaf(case: str, leaf: str, to: str) -> None:
 
 @pytest.fixture
 def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    for name in [n for n in os.environ if n.startswith("GIT_")]:
-        monkeypatch.delenv(name)  # e.g. GIT_DIR when the suite runs from a git hook
-    for name, value in PINNED.items():
-        monkeypatch.setenv(name, value)
+    pin(monkeypatch, tmp_path)
     monkeypatch.chdir(tmp_path)
     git("init", "--quiet", "-b", "main")
     copy_leaf("version_2_skill_in_audit", LIMERICK, OLD_SKILL)
@@ -78,7 +60,7 @@ def test_a_pr_checks_exactly_the_leaves_it_touched(
 ) -> None:
     """The edited qna.yaml, and the qna.yaml beside the edited attribution.txt; not the README,
     not the untouched knowledge leaf."""
-    code, body = check_json(capsys, "--changed-since", "main")
+    code, body = check_json(capsys, "--base", "main")
     assert body["mode"] == "changed"
     assert body["files"] == [f"{LIMERICK}/qna.yaml", f"{OLD_SKILL}/qna.yaml"]
     assert code == 1
@@ -89,7 +71,7 @@ def test_a_changed_version_2_skill_must_move_to_version_3(
 ) -> None:
     """Touching an old skill in a PR → version.outdated is an error that names the fix; the same
     file in a whole-tree audit is only a warning."""
-    code, body = check_json(capsys, "--changed-since", "main")
+    code, body = check_json(capsys, "--base", "main")
     found = [(f["rule"], f["severity"], f["path"], f["line"], f["col"]) for f in body["findings"]]
     assert found == [("version.outdated", "error", f"{OLD_SKILL}/qna.yaml", 1, 10)]
     assert "required for files changed in a pull request" in body["findings"][0]["hint"]
@@ -103,8 +85,8 @@ def test_a_changed_version_2_skill_must_move_to_version_3(
 
 
 def test_paths_narrow_the_changed_files(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """`--changed-since main compositional_skills/.../limerick` checks only that changed leaf."""
-    code, body = check_json(capsys, "--changed-since", "main", LIMERICK)
+    """`--base main compositional_skills/.../limerick` checks only that changed leaf."""
+    code, body = check_json(capsys, "--base", "main", LIMERICK)
     assert (code, body["files"], body["findings"]) == (0, [f"{LIMERICK}/qna.yaml"], [])
 
 
@@ -121,15 +103,15 @@ def test_the_diff_costs_two_git_processes_however_long_the_branch(
         return real_execute(self, command, *rest, **kwargs)
 
     monkeypatch.setattr(gitcmd.Git, "execute", counting_execute)
-    check_json(capsys, "--changed-since", "main")
+    check_json(capsys, "--base", "main")
     assert [c[1] for c in calls] == ["rev-parse", "diff"]
     assert "main^{commit}...HEAD" in calls[0]
 
     for number in range(30):
         Path("README.md").write_text(f"# My taxonomy, take {number}\n", encoding="utf-8")
-        subprocess.run(["git", "commit", "--quiet", "-am", f"take {number}"], check=True)
+        git("commit", "--quiet", "-am", f"take {number}")
     calls.clear()
-    code, body = check_json(capsys, "--changed-since", "main")
+    code, body = check_json(capsys, "--base", "main")
     assert [c[1] for c in calls] == ["rev-parse", "diff"]
     assert code == 1
     assert body["files"] == [f"{LIMERICK}/qna.yaml", f"{OLD_SKILL}/qna.yaml"]
@@ -139,8 +121,44 @@ def test_a_ref_git_does_not_know_is_a_usage_error(
     repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A typo in the base branch → exit 2, and the message names the ref and how to fetch it."""
-    code = main(["check", "--changed-since", "mian"])
+    code = main(["check", "--base", "mian"])
     out, err = capsys.readouterr()
     assert code == 2
     assert "`mian`" in err and "git fetch" in err
     assert out == ""
+
+
+# ---- one name per concept: --base, as in diff and gaps; --changed-since until taxonbot 0.3 ----
+
+
+def check_options(*argv: str) -> CheckCommand:
+    args = build_parser("check").parse_args(["check", *argv])
+    return options(args)
+
+
+def test_the_old_spelling_parses_to_the_same_options_and_names_the_new_one(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert check_options("--base", "main", "x") == check_options("--changed-since", "main", "x")
+    assert check_options("--changed-since=main").base == "main"
+    err = capsys.readouterr().err
+    assert err.count("\n") == 2 and "--changed-since is now --base" in err
+    assert check_options("x").base is None and capsys.readouterr().err == ""
+
+
+def test_the_old_spelling_is_hidden_from_help(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", "--help"]) == 0
+    out = capsys.readouterr().out
+    assert "--base REF" in out and "--changed-since" not in out
+
+
+def test_a_pr_checked_with_the_old_spelling_gets_the_same_answer(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    old = main(["check", "--format", "json", "--changed-since", "main"])
+    old_out, err = capsys.readouterr()
+    assert "--changed-since is now --base" in err
+    assert (old, old_out) == (
+        main(["check", "--format", "json", "--base", "main"]),
+        capsys.readouterr().out,
+    )

@@ -314,10 +314,11 @@ def test_a_pipe_in_a_key_cannot_break_the_markdown_table(
     ("argv", "says"),
     [
         (["no/such/leaf"], "no such file or folder: no/such/leaf"),
+        (["--base=--output=/tmp/x"], "`--output=/tmp/x` is not a git ref"),
         (["--changed-since=--output=/tmp/x"], "`--output=/tmp/x` is not a git ref"),
         (["--format", "yaml", "."], "invalid choice: 'yaml'"),
     ],
-    ids=["missing-path", "ref-that-looks-like-an-option", "unknown-format"],
+    ids=["missing-path", "ref-that-looks-like-an-option", "old-spelling", "unknown-format"],
 )
 def test_usage_mistakes_exit_2_and_say_what_was_wrong(
     argv: list[str], says: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch

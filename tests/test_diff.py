@@ -7,8 +7,6 @@ The base branch `main` holds six leaves; a contributor's branch `contribution` i
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -17,17 +15,8 @@ import pytest
 
 from taxonbot.cli.main import main
 from taxonbot.taxonomy.diff import FETCH_HINT, ChangedLeaves, DiffError, LeafChange, changed_leaves
+from tests.support.git import commit, git, pin
 
-PINNED = {
-    "GIT_AUTHOR_NAME": "Jane Doe",
-    "GIT_AUTHOR_EMAIL": "jdoe@example.invalid",
-    "GIT_AUTHOR_DATE": "2024-05-01T12:00:00+00:00",
-    "GIT_COMMITTER_NAME": "Jane Doe",
-    "GIT_COMMITTER_EMAIL": "jdoe@example.invalid",
-    "GIT_COMMITTER_DATE": "2024-05-01T12:00:00+00:00",
-    "GIT_CONFIG_NOSYSTEM": "1",
-    "GIT_CONFIG_GLOBAL": os.devnull,
-}
 JUPITER = "knowledge/astronomy/planets/jupiter"
 LIMERICK = "compositional_skills/writing/freeform/limerick"
 HAIKU = "compositional_skills/writing/freeform/haiku"
@@ -36,11 +25,6 @@ ROME = "knowledge/history/rome"
 OLD = "compositional_skills/writing/old"
 ODE = "compositional_skills/writing/freeform/ode"
 SATURN = "knowledge/astronomy/planets/saturn"
-
-
-def git(*args: str, cwd: Path | None = None) -> str:
-    done = subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True)
-    return done.stdout.strip()
 
 
 def write_leaf(folder: str, topic: str, attribution: bool = True) -> None:
@@ -55,12 +39,6 @@ def write_leaf(folder: str, topic: str, attribution: bool = True) -> None:
         Path(folder, "attribution.txt").write_text(f"Title of work: {topic}\n", encoding="utf-8")
 
 
-def commit(message: str) -> str:
-    git("add", "--all")
-    git("commit", "--quiet", "--allow-empty", "-m", message)
-    return git("rev-parse", "HEAD")
-
-
 def blob(path: str, rev: str = "HEAD") -> str:
     return git("rev-parse", f"{rev}:{path}")
 
@@ -71,11 +49,7 @@ def summary(leaves: ChangedLeaves) -> list[tuple[str, str, str | None]]:
 
 @pytest.fixture
 def pinned_git(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    for name in [n for n in os.environ if n.startswith("GIT_")]:
-        monkeypatch.delenv(name)  # e.g. GIT_DIR when the suite runs from a git hook
-    for name, value in PINNED.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))  # never find an outer repo
+    pin(monkeypatch, tmp_path)
     return tmp_path
 
 

@@ -23,6 +23,8 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.support.git import Repo, pinned
+
 ROOT = Path(__file__).resolve().parents[1]
 WORKFLOW_DIR = ROOT / ".github" / "workflows"
 WORKFLOW_FILES = sorted(WORKFLOW_DIR.glob("*.yml")) + sorted(WORKFLOW_DIR.glob("*.yaml"))
@@ -251,25 +253,8 @@ def test_a_push_whose_before_is_all_zeros_or_unknown_audits_the_whole_tree() -> 
 def test_the_bash_base_step_picks_a_known_commit_and_nothing_else(tmp_path: Path) -> None:
     (job,) = WORKFLOWS["pr.yml"]["jobs"].values()
     (base,) = [s for s in job["steps"] if s.get("id") == "base"]
-    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
-    env = {
-        "GIT_AUTHOR_NAME": "a",
-        "GIT_AUTHOR_EMAIL": "a@b",
-        "GIT_COMMITTER_NAME": "a",
-        "GIT_COMMITTER_EMAIL": "a@b",
-        "PATH": "/usr/bin:/bin",
-    }
-    subprocess.run(
-        ["git", "-C", str(tmp_path), "commit", "-q", "--allow-empty", "-m", "x"],
-        check=True,
-        env=env,
-    )
-    known = subprocess.run(
-        ["git", "-C", str(tmp_path), "rev-parse", "HEAD"],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
+    known = Repo(tmp_path).init().commit("x")
+    env = {"PATH": "/usr/bin:/bin", **pinned()}  # what the runner's bash step sees, no more
     for before, expected in ((known, known), ("0" * 40, ""), ("f" * 40, ""), ("HEAD", "")):
         output = tmp_path / "out"
         output.write_text("")

@@ -25,9 +25,11 @@ import argparse
 import os
 import sys
 from collections.abc import Mapping
+from dataclasses import dataclass
 
+from taxonbot.exits import Exit
 from taxonbot.github.port import GitHubError
-from taxonbot.jsonfile import read_capped_json
+from taxonbot.jsonfile import UnreadableJson, read_capped_json
 from taxonbot.release.announce import (
     AnnounceError,
     Announcement,
@@ -42,7 +44,7 @@ from taxonbot.release.announce import (
     read_news,
 )
 from taxonbot.release.announce_github import AnnouncePort, DryRunAnnounce, PyGithubAnnounce
-from taxonbot.release.cut import (
+from taxonbot.release.manifest import (
     MANIFEST_NAME,
     MAX_MANIFEST_BYTES,
     ReleaseError,
@@ -51,8 +53,21 @@ from taxonbot.release.cut import (
 )
 from taxonbot.taxonomy.contributions import ContributionError, contributions_between
 
-FAILED, USAGE = 1, 2
+EXITS = {
+    Exit.OK: "planned or posted",
+    Exit.NO: "a pull request or GitHub failed (one line each; the others are still done)",
+    Exit.CANNOT: "usage: a missing build record, nothing to link to",
+}
 PROG = "taxonbot announce"
+
+
+@dataclass(frozen=True)
+class AnnounceOptions:
+    build: str
+    repo: str | None  # None: $GITHUB_REPOSITORY
+    run_url: str | None
+    taxonomy: str | None  # None: the manifest's record of the pull requests
+    post: bool
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -73,57 +88,65 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--post", action="store_true", help="comment; without it, show")
 
 
-def run(args: argparse.Namespace) -> int:
-    return announce(args, os.environ)
+def options(args: argparse.Namespace) -> AnnounceOptions:
+    return AnnounceOptions(args.build, args.repo, args.run_url, args.taxonomy, args.post)
 
 
-def announce(args: argparse.Namespace, env: Mapping[str, str]) -> int:
-    repo = args.repo or env.get("GITHUB_REPOSITORY") or None
+def run(args: argparse.Namespace) -> Exit:
+    return announce(options(args), os.environ)
+
+
+def announce(request: AnnounceOptions, env: Mapping[str, str]) -> Exit:
+    repo = request.repo or env.get("GITHUB_REPOSITORY") or None
     token = env.get("GITHUB_TOKEN", "")
-    if args.post and (not repo or not token):
+    if request.post and (not repo or not token):
         missing = "--repo (or GITHUB_REPOSITORY)" if not repo else "GITHUB_TOKEN"
-        return _fail(USAGE, f"--post needs {missing}; nothing was posted.")
+        return _fail(Exit.CANNOT, f"--post needs {missing}; nothing was posted.")
     if repo is not None and repo.count("/") != 1:
-        return _fail(USAGE, f"--repo must be OWNER/NAME, not `{repo}`.")
+        return _fail(Exit.CANNOT, f"--repo must be OWNER/NAME, not `{repo}`.")
     try:
-        run_url = check_url(args.run_url) if args.run_url else None
+        run_url = check_url(request.run_url) if request.run_url else None
     except AnnounceError as exc:
-        return _fail(USAGE, str(exc))
+        return _fail(Exit.CANNOT, str(exc))
     try:
-        news = load(args.build)
-        credits = pull_requests(args, news, repo)
+        news = load(request.build)
+        credits = pull_requests(request, news, repo)
         if not (repo and token):
             return offline(news, credits, run_url)
         api = env.get("GITHUB_API_URL", "https://api.github.com")
         with PyGithubAnnounce(token, api) as github:
-            port: AnnouncePort = github if args.post else DryRunAnnounce(github)
-            code = online(args.post, news, credits, run_url, repo, port)
+            port: AnnouncePort = github if request.post else DryRunAnnounce(github)
+            code = online(request.post, news, credits, run_url, repo, port)
             print(f"{PROG}: {github.api_calls}")
             return code
     except (ReleaseUsageError, ContributionError) as exc:
-        return _fail(USAGE, str(exc))
+        return _fail(Exit.CANNOT, str(exc))
     except (AnnounceError, ReleaseError, GitHubError) as exc:
-        return _fail(FAILED, " ".join(str(exc).split()))
+        return _fail(Exit.NO, " ".join(str(exc).split()))
 
 
 def load(build_dir: str) -> BuildNews:
     manifest = read_manifest(build_dir)  # checks version, commit and verdict
-    raw = read_capped_json(os.path.join(build_dir, MANIFEST_NAME), MAX_MANIFEST_BYTES)
+    changed = AnnounceError(f"{build_dir}/{MANIFEST_NAME} changed while it was read; run again.")
+    try:
+        raw = read_capped_json(os.path.join(build_dir, MANIFEST_NAME), MAX_MANIFEST_BYTES)
+    except UnreadableJson as exc:
+        raise changed from exc
     if not isinstance(raw, dict):
-        raise AnnounceError(f"{build_dir}/{MANIFEST_NAME} changed while it was read; run again.")
+        raise changed
     return read_news(manifest, raw)
 
 
-def pull_requests(args: argparse.Namespace, news: BuildNews, repo: str | None) -> list[Credit]:
-    if args.taxonomy is None:
+def pull_requests(request: AnnounceOptions, news: BuildNews, repo: str | None) -> list[Credit]:
+    if request.taxonomy is None:
         if news.credits is None:
             raise ReleaseUsageError(
-                f"{args.build}/{MANIFEST_NAME} records no contributions; pass --taxonomy with a "
+                f"{request.build}/{MANIFEST_NAME} records no contributions; pass --taxonomy with a "
                 "clone of the repository (full history) to list them from git."
             )
         return list(news.credits)
     found = contributions_between(
-        args.taxonomy,
+        request.taxonomy,
         news.previous_commit,
         news.taxonomy_commit,
         upstream_owner=repo.split("/")[0] if repo else None,
@@ -131,14 +154,14 @@ def pull_requests(args: argparse.Namespace, news: BuildNews, repo: str | None) -
     return list(credits_of(found))
 
 
-def offline(news: BuildNews, credits: list[Credit], run_url: str | None) -> int:
+def offline(news: BuildNews, credits: list[Credit], run_url: str | None) -> Exit:
     """No token: the comments as they would be, not compared with what the PRs have."""
     link = choose_link(news, None, run_url)
     plan = plan_announcements(news, credits, link)
     show(news, credits, plan, link, "dry run, offline: set GITHUB_TOKEN and --repo to compare")
     for item in plan:
         print(f"\n--- PR {item.number} ---\n{item.body}", end="")
-    return 0
+    return Exit.OK
 
 
 def online(
@@ -148,14 +171,14 @@ def online(
     run_url: str | None,
     repo: str,
     port: AnnouncePort,
-) -> int:
+) -> Exit:
     link = choose_link(news, port.release_url(repo, news.tag), run_url)
     plan = plan_announcements(news, credits, link)
     mode = "posting" if post else "dry run; --post to comment"
     show(news, credits, plan, link, mode)
     if link is None and plan:
         return _fail(
-            USAGE,
+            Exit.CANNOT,
             f"release {news.tag} is not published and no --run-url was given: there is nothing "
             "to link the comments to; pass --run-url (the workflow run that made the build). "
             "Nothing was posted.",
@@ -167,7 +190,7 @@ def online(
     for line in lines:
         print(f"  {line}" if post else f"    {line}")
     print(f"{PROG}: {repo}: {outcome}")
-    return FAILED if outcome.failed else 0
+    return Exit.NO if outcome.failed else Exit.OK
 
 
 def show(
@@ -180,6 +203,6 @@ def show(
         print(f"  PR {item.number} (merged as {item.sha[:12]}): {', '.join(item.leaves)}")
 
 
-def _fail(code: int, message: str) -> int:
+def _fail(code: Exit, message: str) -> Exit:
     print(f"{PROG}: {message}", file=sys.stderr)
     return code

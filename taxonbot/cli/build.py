@@ -4,12 +4,31 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
-import sys
 from pathlib import Path
+from typing import Any
 
-PUBLISHABLE, NOT_PUBLISHABLE, FAILED = 0, 1, 2
+from taxonbot.errors import UsageError
+from taxonbot.exits import Exit
+from taxonbot.modelbuild.options import BuildOptions
+from taxonbot.runtime.open import ModelSpec
+from taxonbot.sdg.generate import GenerationSettings
+from taxonbot.train.config import TrainConfig
+
+# retrain.yml reads these: 1 is a build that is complete but may not be published.
+EXITS = {
+    Exit.OK: "built, and the evaluation says it may be published",
+    Exit.NO: "built, but not publishable (not evaluated, or the evaluation says no)",
+    Exit.CANNOT: "could not build: usage, the taxonomy, the teacher, training, export or disk",
+}
+TRAIN_FLAGS = (
+    ("epochs", "epochs"),
+    ("max_steps", "max_steps"),
+    ("lr", "learning_rate"),
+    ("max_len", "max_len"),
+    ("grad_accum", "grad_accum"),
+    ("checkpoint_every", "checkpoint_every"),
+)
 
 
 def fraction(text: str) -> float:
@@ -91,67 +110,46 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from taxonbot.modelbuild.run import BuildError, BuildOptions, build
-    from taxonbot.train.config import TrainConfig
+    from taxonbot.modelbuild.run import build
 
-    train_keys = {f.name for f in dataclasses.fields(TrainConfig)}
-    from taxonbot.modelbuild.sdgdata import GenerationSettings, SdgError
+    folder, manifest = build(options(args))
+    failed = [leaf["leaf"] for leaf in manifest["data"]["leaves"] if leaf["status"] == "failed"]
+    print(f"taxonbot build: {folder} ({manifest['evaluation'].get('summary', '')})")
+    if failed:
+        print(f"taxonbot build: leaves excluded (see manifest.json): {', '.join(failed)}")
+    return Exit.OK if manifest["publishable"] else Exit.NO
 
-    try:
-        train = json.loads(Path(args.train_config).read_text("utf-8")) if args.train_config else {}
-        if not isinstance(train, dict):
-            raise ValueError("not a JSON object")
-        unknown = sorted(set(train) - train_keys - {"seed"})
-        if unknown:
-            raise ValueError(
-                f"unknown setting {', '.join(map(repr, unknown))}; the settings are "
-                f"{', '.join(sorted(train_keys))} (TrainConfig in taxonbot/train/config.py)"
-            )
-    except (OSError, ValueError) as exc:
-        print(f"taxonbot build: --train-config {args.train_config}: {exc}", file=sys.stderr)
-        return FAILED
-    if args.fsdp:
-        if not args.launcher:
-            print(
-                "taxonbot build: --fsdp shards the model across the processes a launcher "
-                'starts; add --launcher "torchrun --nproc_per_node N" (N GPUs or processes)',
-                file=sys.stderr,
-            )
-            return FAILED
-        train["fsdp"] = True
-    for flag, name in (
-        ("epochs", "epochs"),
-        ("max_steps", "max_steps"),
-        ("lr", "learning_rate"),
-        ("max_len", "max_len"),
-        ("grad_accum", "grad_accum"),
-        ("checkpoint_every", "checkpoint_every"),
-    ):
-        if getattr(args, flag) is not None:
-            train[name] = getattr(args, flag)
-    options = BuildOptions(
+
+def options(args: argparse.Namespace) -> BuildOptions:
+    """The command line as a `BuildOptions`; UsageError or TrainError (a sentence) before any
+    work when it cannot be one."""
+
+    def path(value: str | None) -> Path | None:
+        return Path(value) if value else None
+
+    teacher = ModelSpec(args.teacher, args.teacher_model, args.concurrency, args.threads, args.seed)
+    gen = GenerationSettings(
+        args.pairs,
+        args.seed,
+        args.max_new_tokens,
+        pipelines=path(args.pipelines),
+        knowledge_pipeline=args.knowledge_pipeline,
+    )
+    return BuildOptions(
         repo=Path(args.repo),
         commit=args.commit,
         out=Path(args.out),
-        previous=Path(args.previous) if args.previous else None,
-        base_model=Path(args.base_model) if args.base_model else None,
-        teacher=args.teacher,
-        teacher_model=args.teacher_model,
-        concurrency=args.concurrency,
+        previous=path(args.previous),
+        base_model=path(args.base_model),
+        teacher=teacher,
         threads=args.threads,
-        gen=GenerationSettings(
-            args.pairs,
-            args.seed,
-            args.max_new_tokens,
-            pipelines=Path(args.pipelines) if args.pipelines else None,
-            knowledge_pipeline=args.knowledge_pipeline,
-        ),
-        train=train,
+        gen=gen,
+        train=train_config(args),
         replay_knowledge=args.replay_knowledge,
         replay_previous=args.replay_previous,
         replay_self=args.replay_self,
         replay_distill=args.replay_distill,
-        self_replay_prompts=Path(args.self_replay_prompts) if args.self_replay_prompts else None,
+        self_replay_prompts=path(args.self_replay_prompts),
         quant=args.quant,
         threshold=args.threshold,
         min_gain=args.min_gain,
@@ -159,18 +157,29 @@ def run(args: argparse.Namespace) -> int:
         version=args.version,
         launcher=args.launcher,
         docs_cache=Path(args.docs_cache),
-        docs_mirror=Path(args.docs_mirror) if args.docs_mirror else None,
+        docs_mirror=path(args.docs_mirror),
         seed=args.seed,
     )
-    from taxonbot.train import TrainError
 
-    try:
-        folder, manifest = build(options)
-    except (BuildError, SdgError, TrainError, TypeError) as exc:
-        print(f"taxonbot build: {exc}", file=sys.stderr)
-        return FAILED
-    failed = [leaf["leaf"] for leaf in manifest["data"]["leaves"] if leaf["status"] == "failed"]
-    print(f"taxonbot build: {folder} ({manifest['evaluation'].get('summary', '')})")
-    if failed:
-        print(f"taxonbot build: leaves excluded (see manifest.json): {', '.join(failed)}")
-    return PUBLISHABLE if manifest["publishable"] else NOT_PUBLISHABLE
+
+def train_config(args: argparse.Namespace) -> TrainConfig:
+    """--seed, then --train-config's settings, then the training flags, as a `TrainConfig`."""
+    source = f"--train-config {args.train_config}"
+    values: dict[str, Any] = {"seed": args.seed}
+    if args.train_config:
+        try:
+            read = json.loads(Path(args.train_config).read_text("utf-8"))
+        except (OSError, ValueError) as exc:
+            raise UsageError(f"{source}: {exc}") from exc
+        TrainConfig.from_mapping(read, source)  # a sentence for an unknown or mistyped setting
+        values.update(read)
+    if args.fsdp:
+        if not args.launcher:
+            raise UsageError(
+                "--fsdp shards the model across the processes a launcher starts; add "
+                '--launcher "torchrun --nproc_per_node N" (N GPUs or processes)'
+            )
+        values["fsdp"] = True
+    flags = {name: getattr(args, flag) for flag, name in TRAIN_FLAGS}
+    values.update({name: value for name, value in flags.items() if value is not None})
+    return TrainConfig.from_mapping(values, "the training settings")

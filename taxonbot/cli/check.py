@@ -1,18 +1,35 @@
-"""`taxonbot check [PATH...] [--changed-since REF] [--format FMT]`."""
+"""`taxonbot check [PATH...] [--base REF] [--format FMT]`."""
 
 from __future__ import annotations
 
 import argparse
 import os
 import sys
+from dataclasses import dataclass
 
 from taxonbot.check.reporters import REPORTERS, CheckReport
 from taxonbot.check.rules.context import DEFAULT_ALLOWED_HOSTS, CheckOptions
 from taxonbot.check.run import check_files, discover
+from taxonbot.cli.renamed import renamed
+from taxonbot.exits import Exit
 from taxonbot.taxonomy.changed import ChangedError, changed_files
 
-FINDINGS = 1
-USAGE = 2
+# pr.yml reads these: 1 is findings (the JSON is complete), anything above is a broken check.
+EXITS = {
+    Exit.OK: "no errors found",
+    Exit.NO: "errors found",
+    Exit.CANNOT: "usage: a missing path, or a --base git cannot resolve",
+}
+
+
+@dataclass(frozen=True)
+class CheckCommand:
+    paths: tuple[str, ...]
+    base: str | None  # None: audit the paths; else only files changed since the merge base
+    format: str
+    allowed_hosts: tuple[str, ...]
+    max_kib: int
+    verbose: bool
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -23,11 +40,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="files or folders to check (default: taxonomy/ or .)",
     )
     parser.add_argument(
-        "--changed-since",
+        "--base",
         metavar="REF",
         help="check only files changed since the merge base with REF, "
         "with the pull-request policy (newest version required)",
     )
+    renamed(parser, "--changed-since", "--base", dest="base")
     parser.add_argument("--format", choices=sorted(REPORTERS), default="text")
     parser.add_argument(
         "--allowed-host",
@@ -39,38 +57,53 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--verbose", action="store_true", help="show every schema problem")
 
 
-def run(args: argparse.Namespace) -> int:
-    missing = [p for p in args.paths if not os.path.lexists(p)]
+def options(args: argparse.Namespace) -> CheckCommand:
+    return CheckCommand(
+        paths=tuple(args.paths),
+        base=args.base,
+        format=args.format,
+        allowed_hosts=tuple(args.allowed_host or DEFAULT_ALLOWED_HOSTS),
+        max_kib=args.max_kib,
+        verbose=args.verbose,
+    )
+
+
+def run(args: argparse.Namespace) -> Exit:
+    return execute(options(args))
+
+
+def execute(command: CheckCommand) -> Exit:
+    missing = [p for p in command.paths if not os.path.lexists(p)]
     if missing:
         print(f"taxonbot check: no such file or folder: {missing[0]}", file=sys.stderr)
-        return USAGE
+        return Exit.CANNOT
     try:
-        files = select_files(args)
+        files = select_files(command.paths, command.base)
     except ChangedError as exc:
         print(f"taxonbot check: {exc}", file=sys.stderr)
-        return USAGE
+        return Exit.CANNOT
     options = CheckOptions(
-        changed=args.changed_since is not None,
-        allowed_hosts=tuple(args.allowed_host or DEFAULT_ALLOWED_HOSTS),
-        max_bytes=args.max_kib * 1024,
-        verbose=args.verbose,
+        changed=command.base is not None,
+        allowed_hosts=command.allowed_hosts,
+        max_bytes=command.max_kib * 1024,
+        verbose=command.verbose,
     )
     report = CheckReport(
         tuple(files), tuple(check_files(files, options)), "changed" if options.changed else "audit"
     )
-    sys.stdout.write(REPORTERS[args.format](report))
-    if args.format == "github":
+    sys.stdout.write(REPORTERS[command.format](report))
+    if command.format == "github":
         write_step_summary(report)
-    return FINDINGS if report.failed else 0
+    return Exit.NO if report.failed else Exit.OK
 
 
-def select_files(args: argparse.Namespace) -> list[str]:
-    if args.changed_since is None:
+def select_files(paths: tuple[str, ...], base: str | None) -> list[str]:
+    if base is None:
         default = ["taxonomy"] if os.path.isdir("taxonomy") else ["."]
-        return list(discover(args.paths or default))
-    files = changed_files(args.changed_since)
-    if args.paths:
-        prefixes = tuple(os.path.normpath(p) for p in args.paths)
+        return list(discover(paths or default))
+    files = changed_files(base)
+    if paths:
+        prefixes = tuple(os.path.normpath(p) for p in paths)
         files = [f for f in files if _under(os.path.normpath(f), prefixes)]
     return files
 

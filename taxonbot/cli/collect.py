@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from dataclasses import dataclass
 
 from taxonbot.comment.result import (
     INPUT_FORMATS,
@@ -21,9 +22,13 @@ from taxonbot.comment.result import (
     collect,
     encode,
 )
+from taxonbot.exits import Exit
 
-REFUSED = 1
-USAGE = 2
+EXITS = {
+    Exit.OK: "result.json written",
+    Exit.NO: "an input is refused (every reason is printed)",
+    Exit.CANNOT: "usage: an input file cannot be read",
+}
 PRODUCERS = {
     "check": "taxonbot check --format json",
     "diff": "taxonbot diff --format json",
@@ -52,16 +57,32 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", default="out/result.json", metavar="FILE", help="result.json")
 
 
-def run(args: argparse.Namespace) -> int:
-    paths: dict[str, str] = {n: getattr(args, n) for n in INPUT_FORMATS if getattr(args, n)}
+@dataclass(frozen=True)
+class CollectOptions:
+    paths: dict[str, str]  # input name -> the file given for it
+    identity: RunIdentity
+    out: str
+
+
+def options(args: argparse.Namespace) -> CollectOptions:
+    paths = {n: getattr(args, n) for n in INPUT_FORMATS if getattr(args, n)}
+    identity = RunIdentity(args.head_sha, args.run_id, args.run_attempt, args.pr_number or None)
+    return CollectOptions(paths, identity, args.out)
+
+
+def run(args: argparse.Namespace) -> Exit:
+    return execute(options(args))
+
+
+def execute(options: CollectOptions) -> Exit:
+    paths = options.paths
     try:
         inputs = {name: read_capped(path) for name, path in paths.items()}
     except OSError as exc:
         print(f"taxonbot collect: cannot read {exc.filename}: {exc.strerror}", file=sys.stderr)
-        return USAGE
-    identity = RunIdentity(args.head_sha, args.run_id, args.run_attempt, args.pr_number or None)
+        return Exit.CANNOT
     try:
-        result = collect(inputs, identity)
+        result = collect(inputs, options.identity)
     except CollectError as exc:
         for problem in exc.problems:
             where = f"--{problem.source} {paths[problem.source]}: " if problem.source else ""
@@ -71,13 +92,13 @@ def run(args: argparse.Namespace) -> int:
             "command wrote (" + "; ".join(f"--{n}: {p}" for n, p in PRODUCERS.items()) + ")",
             file=sys.stderr,
         )
-        return REFUSED
-    os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
-    with open(args.out, "wb") as handle:
+        return exc.exit
+    os.makedirs(os.path.dirname(options.out) or ".", exist_ok=True)
+    with open(options.out, "wb") as handle:
         handle.write(encode(result))
     given = ", ".join(paths) or "no inputs"
-    print(f"taxonbot collect: wrote {args.out} ({given})", file=sys.stderr)
-    return 0
+    print(f"taxonbot collect: wrote {options.out} ({given})", file=sys.stderr)
+    return Exit.OK
 
 
 def read_capped(path: str) -> bytes:

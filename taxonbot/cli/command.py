@@ -16,14 +16,17 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Any, TypeGuard
+from dataclasses import dataclass
 
 from taxonbot.comment.commands import CommandDecision, parse_command
 from taxonbot.comment.reply import section, with_reply
+from taxonbot.exits import Exit
 from taxonbot.github.converge import SETTLE, converge
+from taxonbot.github.dryrun import DryRun
+from taxonbot.github.events import CommentTarget, EventError, comment_target, read_event_object
 from taxonbot.github.identity import BOT_LOGIN
 from taxonbot.github.markers import MARKER, owned
-from taxonbot.github.port import DryRun, GitHubError, GitHubPort
+from taxonbot.github.port import GitHubError, GitHubPort
 from taxonbot.github.pygithub import PyGithubAdapter
 from taxonbot.github.values import (
     Action,
@@ -33,8 +36,7 @@ from taxonbot.github.values import (
     PrState,
     RunInfo,
 )
-from taxonbot.jsonfile import read_capped_json
-from taxonbot.markdown import code as name
+from taxonbot.markdown import code
 
 ACTIONS_BOT = BOT_LOGIN  # who GITHUB_TOKEN comments as (taxonbot/github/identity.py)
 PR_WORKFLOW = "pr.yml"  # the workflow whose run a recheck repeats
@@ -42,14 +44,20 @@ MAX_EVENT_BYTES = 1 << 20  # GitHub caps a comment at 65,536 characters; events 
 # "-1" for a refusal: GitHub shows who reacted, and the help text says who may run commands.
 REACTIONS = {"help": "eyes", "recheck": "eyes", "preview": "eyes", "refused": "-1"}
 # anything else (an unknown command): confused
-REFUSED, USAGE = 1, 2
+EXITS = {
+    Exit.OK: "answered, refused with a reaction, or nothing to answer",
+    Exit.NO: "the event is unusable or another repository's, or GitHub refused a write",
+    Exit.CANNOT: "usage: GITHUB_TOKEN is not set",
+}
 
 
-class Target:
-    """Where the command was given: from GitHub's event, never from the comment's text."""
-
-    def __init__(self, number: int, comment_id: int, commenter: str) -> None:
-        self.number, self.comment_id, self.commenter = number, comment_id, commenter
+@dataclass(frozen=True)
+class CommandOptions:
+    event: str  # the issue_comment event file
+    repo: str
+    bot_login: str
+    post: bool
+    settle: float
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -65,70 +73,49 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def run(args: argparse.Namespace) -> int:
-    event = read_event(args.event)
-    if isinstance(event, str):
-        print(f"taxonbot command: nothing done: {event}", file=sys.stderr)
-        return REFUSED
-    decision = parse_command(event)
-    if decision.kind == "ignore":
-        print(
-            "taxonbot command: nothing to do: not a new `/taxonbot` comment by a person "
-            "on a pull request."
-        )
-        return 0
-    target = read_target(event, args.repo)
-    if isinstance(target, str):
-        print(f"taxonbot command: nothing done: {target}", file=sys.stderr)
-        return REFUSED
+def options(args: argparse.Namespace) -> CommandOptions:
+    return CommandOptions(args.event, args.repo, args.bot_login, args.post, args.settle)
+
+
+def run(args: argparse.Namespace) -> Exit:
+    return execute(options(args))
+
+
+def execute(options: CommandOptions) -> Exit:
+    try:
+        event = read_event_object(options.event, MAX_EVENT_BYTES)
+        decision = parse_command(event)
+        if decision.kind == "ignore":
+            print(
+                "taxonbot command: nothing to do: not a new `/taxonbot` comment by a person "
+                "on a pull request."
+            )
+            return Exit.OK
+        target = comment_target(event, options.repo)
+    except EventError as exc:
+        print(f"taxonbot command: nothing done: {exc}", file=sys.stderr)
+        return exc.exit
     token = os.environ.get("GITHUB_TOKEN", "")
     if not token:
         print("taxonbot command: GITHUB_TOKEN is not set; nothing done.", file=sys.stderr)
-        return USAGE
+        return Exit.CANNOT
     api = os.environ.get("GITHUB_API_URL", "https://api.github.com")
-    with PyGithubAdapter(token, api, login=args.bot_login) as adapter:
-        port: GitHubPort = adapter if args.post else DryRun(adapter)
-        code = respond(args.repo, args.bot_login, decision, target, port, args.settle)
-    if not args.post:
+    with PyGithubAdapter(token, api, login=options.bot_login) as adapter:
+        port: GitHubPort = adapter if options.post else DryRun(adapter)
+        exit_code = respond(options.repo, options.bot_login, decision, target, port, options.settle)
+    if not options.post:
         print("taxonbot command: dry run; nothing was written (--post to write).")
-    return code
-
-
-def read_event(path: str) -> dict[str, Any] | str:
-    """The event as a dict, or why not (a plain sentence for the log)."""
-    data = read_capped_json(path, MAX_EVENT_BYTES)
-    if isinstance(data, str):
-        return data
-    return data if isinstance(data, dict) else f"{path} is not a JSON object."
-
-
-def read_target(event: dict[str, Any], repo: str) -> Target | str:
-    issue, comment = event.get("issue"), event.get("comment")
-    assert isinstance(issue, dict) and isinstance(comment, dict)  # parse_command checked
-    repository = event.get("repository")
-    full_name = repository.get("full_name") if isinstance(repository, dict) else None
-    if isinstance(full_name, str) and full_name.casefold() != repo.casefold():
-        return f"the event is for {full_name}, not {repo}."
-    number, comment_id = issue.get("number"), comment.get("id")
-    user = comment.get("user")
-    login = user.get("login") if isinstance(user, dict) else None
-    if not (_positive(number) and _positive(comment_id) and isinstance(login, str)):
-        return "the event lacks the pull request number, comment id or commenter."
-    return Target(number, comment_id, login)
-
-
-def _positive(value: object) -> TypeGuard[int]:
-    return type(value) is int and value > 0
+    return exit_code
 
 
 def respond(
     repo: str,
     bot_login: str,
     decision: CommandDecision,
-    target: Target,
+    target: CommentTarget,
     port: GitHubPort,
     settle: float = SETTLE,
-) -> int:
+) -> Exit:
     verb = "would " if isinstance(port, DryRun) else ""
     if decision.kind == "refused":
         # Someone the repository does not trust: a reaction, and nothing else. Writing a reply
@@ -136,10 +123,10 @@ def respond(
         # anyone make this job edit our comment as often as they like.
         print(f"taxonbot command: {target.commenter!r} may not run commands; reacting only.")
         react(repo, target.comment_id, REACTIONS["refused"], port, verb)
-        return 0
+        return Exit.OK
     try:
         state = port.pull(repo, target.number)
-        who = name(target.commenter, 60)  # inline code: names the person, never pings
+        who = code(target.commenter, 60)  # inline code: names the person, never pings
         if decision.kind not in ("recheck", "preview"):
             write_reply(
                 repo,
@@ -153,16 +140,16 @@ def respond(
             rerun_with_reply(repo, bot_login, decision, target, port, state, who, settle, verb)
     except GitHubError as exc:
         print(f"taxonbot command: {exc}", file=sys.stderr)
-        return REFUSED
+        return Exit.NO
     react(repo, target.comment_id, REACTIONS.get(decision.kind, "confused"), port, verb)
-    return 0
+    return Exit.OK
 
 
 def rerun_with_reply(
     repo: str,
     bot_login: str,
     decision: CommandDecision,
-    target: Target,
+    target: CommentTarget,
     port: GitHubPort,
     state: PrState,
     who: str,
@@ -233,7 +220,7 @@ def _not_started(link: str, sha: str) -> str:
 
 
 def write_reply(
-    repo: str, bot_login: str, target: Target, port: GitHubPort, mine: str, settle: float
+    repo: str, bot_login: str, target: CommentTarget, port: GitHubPort, mine: str, settle: float
 ) -> None:
     """Put `mine` in our comment, and see that it stays there (taxonbot/github/converge.py)."""
     run = RunInfo("", 0, 0, repo, target.number)  # only where to write; no result is posted

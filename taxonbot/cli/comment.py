@@ -7,11 +7,12 @@ pr.yml's artifact (which PR code wrote):
    through the API (taxonbot/github/locate.py); the artifact's PR number is only a hint;
 2. the PR's changed taxonomy files are read through the API as data at the head commit and
    checked here (taxonbot/check/gate.py): that verdict is the `taxonbot / check` check run, the
-   `check:*`
-   labels and the comment's verdict; where the artifact's own verdict differs, the comment says so;
-3. result.json (validated, size- and depth-capped) adds the PR run's preview, gaps and novelty,
-   shown as that run's advisory data. A missing artifact, or one from another attempt, is a
-   notice: the gate and the comment are still published, without those sections.
+   `check:*` labels and the comment's verdict; where the artifact's own verdict differs, the
+   comment says so;
+3. result.json (validated, size- and depth-capped: taxonbot/comment/job.py) adds the PR run's
+   preview, gaps and novelty, shown as that run's advisory data. A missing artifact, or one
+   from another attempt, is a notice: the gate and the comment are still published, without
+   those sections.
 Shows the plan; writes only with --post.
 """
 
@@ -30,47 +31,50 @@ from typing import Any
 from taxonbot.check.gate import Gate, combine, trusted_check, unrecognised_group
 from taxonbot.check.reporters.jsonout import as_dict
 from taxonbot.check.rules.context import DEFAULT_ALLOWED_HOSTS, CheckOptions
+from taxonbot.comment.artifact import check_counts
 from taxonbot.comment.checkrun import GATE_NAME, check_run_request, impostors, publish_check_run
+from taxonbot.comment.job import (
+    NO_ARTIFACT,
+    Artifact,
+    Job,
+    JobError,
+    JobFlags,
+    hints,
+    read_artifact,
+    read_job,
+)
 from taxonbot.comment.plan import Desired, desired_state, plan
-from taxonbot.comment.render import check_counts
-from taxonbot.comment.result import MAX_RESULT_BYTES
+from taxonbot.exits import Exit
 from taxonbot.github.converge import SETTLE, converge
+from taxonbot.github.dryrun import DryRun
 from taxonbot.github.identity import BOT_LOGIN
-from taxonbot.github.locate import RunFacts, find_pulls
-from taxonbot.github.port import DryRun, GitHubError, GitHubPort, RecordingGitHub
+from taxonbot.github.locate import find_pulls
+from taxonbot.github.memory import InMemoryGitHub
+from taxonbot.github.port import GitHubError, GitHubPort
 from taxonbot.github.pygithub import PyGithubAdapter
 from taxonbot.github.records import PullHead
 from taxonbot.github.values import Action, PrState, RunInfo
-from taxonbot.jsonfile import read_capped_json
-from taxonbot.schemas import validator
 
-RESULT_SCHEMA = "https://taxonbot.dev/schemas/result.json"
 ACTIONS_BOT = BOT_LOGIN  # who GITHUB_TOKEN comments as (taxonbot/github/identity.py)
-REFUSED, USAGE = 1, 2
-MAX_EVENT_BYTES = 4 * 1024 * 1024
+EXITS = {
+    Exit.OK: "the gate and the comment are published (or planned), or there is nothing to do",
+    Exit.NO: "GitHub refused or failed a read or write",
+    Exit.CANNOT: "usage: the run's identity is missing, or GITHUB_TOKEN is not set",
+}
 GATE_OPTIONS = CheckOptions(changed=True, allowed_hosts=tuple(DEFAULT_ALLOWED_HOSTS))
 # A merge queue's branch, as GitHub names it (the payload's head_branch; `refs/heads/` in some).
 QUEUE_BRANCH = re.compile(r"(?:refs/heads/)?gh-readonly-queue/.+/pr-([0-9]{1,9})-[0-9a-f]{40}")
 
 
 @dataclass(frozen=True)
-class Job:
-    """Who ran, from the event GitHub wrote (or the flags): never from the artifact."""
-
-    facts: RunFacts
-    run_id: int
-    run_attempt: int
-    event: str  # the pr.yml run's event: pull_request, merge_group, push
-
-
-@dataclass(frozen=True)
-class Artifact:
-    result: dict[str, Any] | None  # None: nothing usable; `notice` says why
-    notice: str | None
-    hint: int | None = None  # the PR number PR code wrote: tried first, confirmed by the API
-
-
-NO_ARTIFACT = Artifact(None, None)
+class CommentOptions:
+    result: str | None  # result.json; None: the gate runs without it
+    event: str | None  # the workflow_run event file; else `flags` say who ran
+    flags: JobFlags
+    bot_login: str
+    post: bool
+    settle: float
+    local: str | None  # OUT.md: an in-memory PR instead of GitHub
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -112,36 +116,51 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def run(args: argparse.Namespace) -> int:
-    job = read_job(args)
-    if isinstance(job, str):
-        print(f"taxonbot comment: {job}; nothing posted.", file=sys.stderr)
-        return USAGE
+def options(args: argparse.Namespace) -> CommentOptions:
+    flags = JobFlags(
+        args.repo, args.head_sha, args.head_repo, args.head_branch, args.run_id,
+        args.run_attempt, args.pr_number,
+    )  # fmt: skip
+    return CommentOptions(
+        args.result, args.event, flags, args.bot_login, args.post, args.settle, args.local
+    )
+
+
+def run(args: argparse.Namespace) -> Exit:
+    return execute(options(args))
+
+
+def execute(options: CommentOptions) -> Exit:
+    try:
+        job = read_job(options.event, options.flags)
+    except JobError as exc:
+        print(f"taxonbot comment: {exc}; nothing posted.", file=sys.stderr)
+        return exc.exit
     if job.event not in ("pull_request", "merge_group"):
         print(f"taxonbot comment: a {job.event} run has no pull request to comment on.")
-        return 0
-    artifact = read_artifact(args.result, job) if job.event == "pull_request" else NO_ARTIFACT
+        return Exit.OK
+    artifact = read_artifact(options.result, job) if job.event == "pull_request" else NO_ARTIFACT
     if artifact.hint is not None:
-        hints = _hints(*job.facts.hints, artifact.hint)
-        job = dataclasses.replace(job, facts=dataclasses.replace(job.facts, hints=hints))
+        tried = hints(*job.facts.hints, artifact.hint)
+        job = dataclasses.replace(job, facts=dataclasses.replace(job.facts, hints=tried))
     if artifact.notice:
         # ::notice:: shows on the run's summary page without turning the run red.
         print(f"::notice::taxonbot comment: {artifact.notice}")
-    if args.local:
-        return local(args, job, artifact)
+    if options.local:
+        return local(options.local, options.bot_login, job, artifact)
     token = os.environ.get("GITHUB_TOKEN", "")
     if not token:
         print("taxonbot comment: GITHUB_TOKEN is not set; nothing posted.", file=sys.stderr)
-        return USAGE
+        return Exit.CANNOT
     api = os.environ.get("GITHUB_API_URL", "https://api.github.com")
-    with PyGithubAdapter(token, api, login=args.bot_login) as adapter:
-        port = adapter if args.post else DryRun(adapter)
+    with PyGithubAdapter(token, api, login=options.bot_login) as adapter:
+        port = adapter if options.post else DryRun(adapter)
         if job.event == "merge_group":
             return merge_group(job, port)
-        return reconcile(job, artifact, port, args.bot_login, args.post, args.settle)
+        return reconcile(job, artifact, port, options.bot_login, options.post, options.settle)
 
 
-def merge_group(job: Job, port: GitHubPort) -> int:
+def merge_group(job: Job, port: GitHubPort) -> Exit:
     """A merge queue's group: the gate must report on the group's head commit too, or the
     queue waits forever. GitHub names the group's branch `gh-readonly-queue/<base>/pr-<N>-<sha>`
     (one pull request per group; batches are chains of groups), and only GitHub can create such
@@ -165,13 +184,13 @@ def merge_group(job: Job, port: GitHubPort) -> int:
             print(f"taxonbot comment: merge group: {line}")
     except GitHubError as exc:
         print(f"taxonbot comment: {exc}", file=sys.stderr)
-        return REFUSED
-    return 0
+        return Exit.NO
+    return Exit.OK
 
 
 def reconcile(
     job: Job, artifact: Artifact, port: GitHubPort, bot_login: str, post: bool, settle: float
-) -> int:
+) -> Exit:
     facts = job.facts
     try:
         pulls = find_pulls(port, facts)
@@ -181,7 +200,7 @@ def reconcile(
                 f"taxonbot comment: no open pull request into {facts.repo} has head "
                 f"{facts.head_sha[:12]} from {where} (closed, or pushed to since); nothing to do."
             )
-            return 0
+            return Exit.OK
         gate = gate_of(port, facts.repo, pulls)
         request = check_run_request(facts.head_sha, gate.report, gate.too_large)
         existing = port.check_runs(facts.repo, facts.head_sha, GATE_NAME)
@@ -193,8 +212,8 @@ def reconcile(
             comment_on(port, run_info, desired_state(shown, run_info), bot_login, post, settle)
     except GitHubError as exc:
         print(f"taxonbot comment: {exc}", file=sys.stderr)
-        return REFUSED
-    return 0
+        return Exit.NO
+    return Exit.OK
 
 
 def gate_of(port: GitHubPort, repo: str, pulls: Sequence[PullHead]) -> Gate:
@@ -236,66 +255,9 @@ def comment_on(
         print(f"  {line}")
 
 
-def read_job(args: argparse.Namespace) -> Job | str:
-    """The run's identity from the event GitHub wrote, else from the flags; or why not."""
-    if args.event:
-        return from_event(args.event, args)
-    missing = [
-        f"--{n.replace('_', '-')}"
-        for n in ("repo", "head_sha", "head_repo", "run_id", "run_attempt")
-        if getattr(args, n) is None
-    ]
-    if missing:
-        return "missing " + ", ".join(missing)
-    facts = RunFacts(
-        args.repo, args.head_sha, args.head_repo or None, args.head_branch, _hints(args.pr_number)
-    )
-    return Job(facts, args.run_id, args.run_attempt, "pull_request")
-
-
-def from_event(path: str, args: argparse.Namespace) -> Job | str:
-    event = read_capped_json(path, MAX_EVENT_BYTES)
-    if isinstance(event, str):
-        return event
-    try:
-        run = event["workflow_run"]
-        head = run.get("head_repository")
-        hints = [int(p["number"]) for p in run.get("pull_requests") or []]
-        facts = RunFacts(
-            repo=args.repo or str(event["repository"]["full_name"]),
-            head_sha=str(run["head_sha"]),
-            head_repo=str(head["full_name"]) if isinstance(head, dict) else None,
-            head_branch=str(run.get("head_branch") or ""),
-            hints=_hints(args.pr_number, *hints),
-        )
-        return Job(facts, int(run["id"]), int(run.get("run_attempt") or 1), str(run["event"]))
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        return f"{path} is not a workflow_run event ({exc!r})"
-
-
-def _hints(*numbers: int) -> tuple[int, ...]:
-    return tuple(dict.fromkeys(n for n in numbers if n and n > 0))
-
-
-def read_artifact(path: str | None, job: Job) -> Artifact:
-    """The validated result and the PR number it hints at; or a notice saying why there is
-    none (no artifact, another attempt's, not valid): never a reason to go red."""
-    if not path or not os.path.exists(path):
-        return Artifact(
-            None,
-            f"pr.yml run {job.run_id} attempt {job.run_attempt} uploaded no result.json; the "
-            "gate is checked here all the same, and the comment shows no preview or gaps.",
-        )
-    data = read_result(path, job.facts.head_sha, (job.run_id, job.run_attempt))
-    if isinstance(data, str):
-        return Artifact(None, data)
-    hint = data.get("pull_request")
-    return Artifact(data, None, hint if isinstance(hint, int) else None)
-
-
-def local(args: argparse.Namespace, job: Job, artifact: Artifact) -> int:
+def local(out: str, bot_login: str, job: Job, artifact: Artifact) -> Exit:
     """The demo's PR: in memory, its changed files those the PR run checked, read from here."""
-    github = RecordingGitHub(args.bot_login)
+    github = InMemoryGitHub(bot_login)
     checked = (artifact.result or {}).get("check") or {}
     files: dict[str, bytes | None] = {
         p: _read(p) for p in checked.get("files") or [] if os.path.isfile(p)
@@ -314,36 +276,18 @@ def local(args: argparse.Namespace, job: Job, artifact: Artifact) -> int:
         if os.path.isfile(side):
             github.contents[(facts.repo, facts.head_sha, side)] = _read(side)
     local_job = dataclasses.replace(job, facts=dataclasses.replace(facts, hints=(1,)))
-    code = reconcile(local_job, artifact, github, args.bot_login, True, 0.0)
+    code = reconcile(local_job, artifact, github, bot_login, True, 0.0)
     (body,) = github.bodies(facts.repo, 1)
-    with open(args.local, "w", encoding="utf-8") as handle:
+    with open(out, "w", encoding="utf-8") as handle:
         handle.write(body)
     labels = sorted(github.pull(facts.repo, 1).labels)
-    print(f"taxonbot comment: the PR would show {args.local} with labels: {', '.join(labels)}")
+    print(f"taxonbot comment: the PR would show {out} with labels: {', '.join(labels)}")
     return code
 
 
 def _read(path: str) -> bytes:
     with open(path, "rb") as handle:
         return handle.read()
-
-
-def read_result(path: str, head_sha: str, run: tuple[int, int]) -> dict[str, Any] | str:
-    """The validated result, or why it was refused (a plain sentence for the log)."""
-    data = read_capped_json(path, MAX_RESULT_BYTES)
-    if isinstance(data, str):
-        return data
-    errors = sorted(validator(RESULT_SCHEMA).iter_errors(data), key=lambda e: list(e.path))
-    if errors:
-        where = "/".join(str(p) for p in errors[0].absolute_path) or "top level"
-        return f"{path} does not match schemas/result.json at {where}: {errors[0].message[:200]}"
-    if data["head_sha"] != head_sha or (data["run_id"], data["run_attempt"]) != run:
-        return (
-            f"{path} names head {data['head_sha'][:12]} run {data['run_id']}/"
-            f"{data['run_attempt']}, not this event's {head_sha[:12]} run {run[0]}/{run[1]}; "
-            "an artifact from another run, attempt or pull request is never shown."
-        )
-    return data
 
 
 def report(number: int, actions: list[Action], post: bool) -> None:

@@ -17,10 +17,16 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 
-from taxonbot.taxonomy.diff import ChangedLeaves, DiffError, changed_leaves
+from taxonbot.exits import Exit
+from taxonbot.taxonomy.diff import ChangedLeaves, changed_leaves
 
-USAGE = 2
+# A DiffError (git could not answer) reaches taxonbot.cli.main: one line, Exit.CANNOT.
+EXITS = {
+    Exit.OK: "git answered (changed leaves or none)",
+    Exit.CANNOT: "git could not answer: a bad ref, a shallow clone missing the base",
+}
 FORMAT_ID = "taxonbot-diff/1"
 STATUS_ORDER = ("added", "changed", "renamed", "deleted")
 
@@ -35,14 +41,24 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=sorted(RENDERERS), default="text")
 
 
-def run(args: argparse.Namespace) -> int:
-    try:
-        leaves = changed_leaves(args.base)
-    except DiffError as exc:
-        print(f"taxonbot diff: {exc}", file=sys.stderr)
-        return USAGE
-    sys.stdout.write(RENDERERS[args.format](leaves, args.base))
-    return 0
+@dataclass(frozen=True)
+class DiffOptions:
+    base: str
+    format: str
+
+
+def options(args: argparse.Namespace) -> DiffOptions:
+    return DiffOptions(args.base, args.format)
+
+
+def run(args: argparse.Namespace) -> Exit:
+    return execute(options(args))
+
+
+def execute(options: DiffOptions) -> Exit:
+    leaves = changed_leaves(options.base)
+    sys.stdout.write(RENDERERS[options.format](leaves, options.base))
+    return Exit.OK
 
 
 def render_text(leaves: ChangedLeaves, ref: str) -> str:

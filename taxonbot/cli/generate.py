@@ -1,9 +1,9 @@
 """`taxonbot generate`: the full training set, resumable, for the whole tree or a diff.
 
-Per leaf an append-only JSONL under OUT/leaves/ (see taxonbot.sdg.store); a killed run resumes
-without
-redoing finished leaves or rounds. Then OUT/train.jsonl (chat `messages`) and OUT/manifest.json
-(counts per leaf, input and output hashes, model, pipeline and template versions).
+Per leaf an append-only JSONL under OUT/leaves/ (the loop: taxonbot.sdg.generate); a killed run
+resumes without redoing finished leaves or rounds. Then OUT/train.jsonl (chat `messages`) and
+OUT/manifest.json (counts per leaf, input and output hashes, model, pipeline and template
+versions).
 """
 
 from __future__ import annotations
@@ -15,30 +15,21 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from taxonbot.cli.sdgoptions import add_sdg_arguments, sdg_options
+from taxonbot.exits import Exit
 from taxonbot.runtime import BackendError, ModelBackend
-from taxonbot.sdg.blocks import RunContext
-from taxonbot.sdg.codehash import generation_code_hash
+from taxonbot.runtime.open import open_model
+from taxonbot.sdg.generate import GenerationSettings, generate_leaf, leaf_inputs, pipeline_for
 from taxonbot.sdg.leafjob import LeafError, leaf_job
-from taxonbot.sdg.pipeline import Budget, LeafRun, run_leaf
 from taxonbot.sdg.progress import ProgressReporter
 from taxonbot.sdg.prompts import templates_hash
 from taxonbot.sdg.report import counts
-from taxonbot.sdg.session import (
-    add_common_arguments,
-    document_source,
-    knowledge_pipeline,
-    open_model,
-    pipeline_for,
-    select_leaves,
-)
-from taxonbot.sdg.store import LeafStore
+from taxonbot.sdg.session import SdgOptions, knowledge_pipeline, select_leaves
 from taxonbot.taxonomy.changed import ChangedError
-
-USAGE, PARTIAL = 2, 1
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    add_common_arguments(parser)
+    add_sdg_arguments(parser)
     parser.add_argument("--pairs", type=int, default=50, help="candidate pairs per leaf")
     parser.add_argument(
         "--round-size",
@@ -50,83 +41,73 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    options = sdg_options(args)
+    settings = GenerationSettings(
+        args.pairs,
+        options.seed,
+        options.max_new_tokens,
+        args.round_size,
+        knowledge_pipeline=knowledge_pipeline(options.knowledge_pipeline, options.teacher),
+    )
     try:
-        paths = select_leaves(args)
-        backend = open_model(args)
+        paths = select_leaves(options.paths, options.base)
+        backend = open_model(options.teacher)
     except (ChangedError, BackendError) as exc:
         print(f"taxonbot generate: {exc}", file=sys.stderr)
-        return USAGE
+        return Exit.CANNOT
     out = Path(args.out)
     try:
-        entries, failed = generate_all(paths, backend, args, out)
-        write_outputs(out, entries, backend, args)
+        entries, failed = generate_all(paths, backend, options, settings, out)
+        write_outputs(out, entries, backend, settings)
     finally:
         backend.close()
     print(
         f"taxonbot generate: wrote {out / 'train.jsonl'} and {out / 'manifest.json'}",
         file=sys.stderr,
     )
-    return PARTIAL if failed else 0
+    return Exit.NO if failed else Exit.OK
 
 
 def generate_all(
-    paths: list[str], backend: ModelBackend, args: argparse.Namespace, out: Path
+    paths: list[str],
+    backend: ModelBackend,
+    options: SdgOptions,
+    settings: GenerationSettings,
+    out: Path,
 ) -> tuple[list[dict[str, Any]], int]:
-    budget = Budget(args.pairs, args.max_new_tokens, None, args.round_size)
+    """Every leaf into its store under OUT/leaves/; a store made from other inputs (the leaf,
+    pipeline, templates, code, model or settings changed) starts again. A teacher failure stops
+    the run (BackendError): what was made so far is kept for the next run."""
     progress = ProgressReporter(len(paths))
-    docs = document_source(args)
+    model = backend.describe()
     entries, failed = [], 0
     for path in paths:
         progress.start_leaf(path)
         try:
-            job = leaf_job(path, docs)
+            job = leaf_job(path, options.docs)
         except LeafError as exc:
             progress.skip_leaf(str(exc))
             failed += 1
             continue
-        pipeline = pipeline_for(job, knowledge_pipeline(args.knowledge_pipeline, args.backend))
-        header = {
-            "leaf": job.leaf,
-            "input_sha256": job.input_sha256,
-            "pipeline": pipeline.sha256,
-            "templates": templates_hash(),
-            "code": generation_code_hash(),
-            "model": backend.describe(),
-            "seed": args.seed,
-            "pairs": args.pairs,
-            "max_new_tokens": args.max_new_tokens,
-        }
-        store = LeafStore.open(out / "leaves" / f"{job.leaf.replace('/', '__')}.jsonl", header)
-        if not store.done:
-            ctx = RunContext(job, backend, args.seed, args.max_new_tokens, store.kept_questions())
-            written = {"n": 0}
-
-            def checkpoint(
-                run: LeafRun,
-                target: int,
-                store: LeafStore = store,
-                written: dict[str, int] = written,
-            ) -> None:
-                store.append(run.samples[written["n"] :])
-                written["n"] = len(run.samples)
-                progress(run, target)
-
-            run_leaf(pipeline, ctx, budget, None, checkpoint, store.next_number())
-            store.finish()
+        pipeline = pipeline_for(job, settings.knowledge_pipeline)
+        leaf = {"leaf": job.leaf, "input_sha256": job.input_sha256}
+        header = leaf_inputs(leaf, pipeline.sha256, model, settings)
+        store = out / "leaves" / f"{job.leaf.replace('/', '__')}.jsonl"
+        made = generate_leaf(job, pipeline, backend, settings, store, header, progress)
         entries.append(
             {
                 "leaf": job.leaf,
                 "path": path,
                 "input_sha256": job.input_sha256,
                 "pipeline": pipeline.name,
-                "store": store,
+                "store": made.store,
             }
         )
     return entries, failed
 
 
 def write_outputs(
-    out: Path, entries: list[dict[str, Any]], backend: ModelBackend, args: argparse.Namespace
+    out: Path, entries: list[dict[str, Any]], backend: ModelBackend, settings: GenerationSettings
 ) -> None:
     out.mkdir(parents=True, exist_ok=True)
     train = out / "train.jsonl"
@@ -144,8 +125,8 @@ def write_outputs(
         "format": "taxonbot-data-manifest/1",
         "model": backend.describe(),
         "templates_sha256": templates_hash(),
-        "seed": args.seed,
-        "pairs_per_leaf": args.pairs,
+        "seed": settings.seed,
+        "pairs_per_leaf": settings.pairs,
         "leaves": leaves,
         "train": {
             "path": train.name,

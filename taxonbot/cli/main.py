@@ -1,7 +1,10 @@
 """The `taxonbot` command line: parse arguments, import only the chosen command, run it.
 
-Commands are modules with `configure(parser)` and `run(args) -> int`. Only the one being run
-is imported, so `taxonbot check` never loads the SDG or training stack (see STYLE.md).
+Commands are modules with `configure(parser)` and `run(args) -> Exit` (the light ones:
+`options(args)` → a frozen dataclass → `execute(options)`), and `EXITS`, what each exit code
+means for that command (shown under its --help). Only the one being run is imported, so
+`taxonbot check` never loads the SDG or training stack (see STYLE.md). A `TaxonbotError` a
+command does not handle becomes one line, `taxonbot <command>: <message>`, and its exit code.
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ import sys
 from collections.abc import Sequence
 
 from taxonbot import __version__
+from taxonbot.errors import TaxonbotError
+from taxonbot.exits import Exit
 
 # name -> (module, one-line help). Heavy commands live in taxonbot/ and load only when chosen.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -35,8 +40,6 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
 }
 
-USAGE_ERROR = 2
-
 
 def build_parser(chosen: str | None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -48,8 +51,17 @@ def build_parser(chosen: str | None) -> argparse.ArgumentParser:
     for name, (module, summary) in COMMANDS.items():
         command_parser = sub.add_parser(name, help=summary, description=summary)
         if name == chosen:
-            importlib.import_module(module).configure(command_parser)
+            command = importlib.import_module(module)
+            command.configure(command_parser)
+            command_parser.epilog = exits_epilog(getattr(command, "EXITS", {}))
     return parser
+
+
+def exits_epilog(exits: dict[Exit, str]) -> str | None:
+    """The exit codes a command documents, for the end of its --help."""
+    if not exits:
+        return None
+    return "exit status: " + "; ".join(f"{int(code)} {text}" for code, text in exits.items())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -58,10 +70,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser(chosen if chosen in COMMANDS else None)
     try:
         args = parser.parse_args(args_list)
-    except SystemExit as exc:  # argparse exits 2 on usage errors and 0 on --help
+    except SystemExit as exc:  # argparse exits 2 (Exit.CANNOT) on usage errors and 0 on --help
         return int(exc.code or 0)
     if args.command is None:
         parser.print_help()
-        return USAGE_ERROR
+        return Exit.CANNOT
     module = importlib.import_module(COMMANDS[args.command][0])
-    return int(module.run(args))
+    try:
+        return int(module.run(args))
+    except TaxonbotError as err:
+        print(f"taxonbot {args.command}: {err}", file=sys.stderr)
+        return err.exit

@@ -11,18 +11,19 @@ import argparse
 import sys
 from pathlib import Path
 
+from taxonbot.cli.sdgoptions import add_sdg_arguments, sdg_options
+from taxonbot.exits import Exit
 from taxonbot.runtime import BackendError
+from taxonbot.runtime.open import open_model
 from taxonbot.sdg.pipeline import Budget
 from taxonbot.sdg.progress import ProgressReporter
 from taxonbot.sdg.report import write_preview
-from taxonbot.sdg.session import add_common_arguments, open_model, run_leaves, select_leaves
+from taxonbot.sdg.session import run_leaves, select_leaves
 from taxonbot.taxonomy.changed import ChangedError
-
-USAGE = 2
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    add_common_arguments(parser)
+    add_sdg_arguments(parser)
     parser.add_argument("--pairs", type=int, default=10, help="candidate pairs per leaf")
     parser.add_argument(
         "--time-budget",
@@ -42,27 +43,28 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    options = sdg_options(args)
     try:
-        paths = select_leaves(args)
+        paths = select_leaves(options.paths, options.base)
     except ChangedError as exc:
         print(f"taxonbot preview: {exc}", file=sys.stderr)
-        return USAGE
+        return Exit.CANNOT
     if not paths:
         print("taxonbot preview: no qna.yaml to preview (nothing changed?)", file=sys.stderr)
     try:
-        backend = open_model(args)
+        backend = open_model(options.teacher)
     except BackendError as exc:
         print(f"taxonbot preview: {exc}", file=sys.stderr)
-        return USAGE
-    budget = Budget(args.pairs, args.max_new_tokens, args.time_budget, args.round_size)
+        return Exit.CANNOT
+    budget = Budget(args.pairs, options.max_new_tokens, args.time_budget, args.round_size)
     progress = ProgressReporter(len(paths))
     out = Path(args.out)
     try:
-        outcomes = list(run_leaves(paths, backend, budget, args, progress))
-        write_preview(out, outcomes, backend, budget, args.seed)
+        outcomes = list(run_leaves(paths, backend, budget, options, progress))
+        write_preview(out, outcomes, backend, budget, options.seed)
     finally:
         backend.close()
     print(
         f"taxonbot preview: wrote {out / 'preview.json'} and {out / 'pairs.jsonl'}", file=sys.stderr
     )
-    return 0
+    return Exit.OK

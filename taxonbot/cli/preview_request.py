@@ -14,18 +14,27 @@ import argparse
 import os
 import re
 import sys
-from typing import Any
+from dataclasses import dataclass
 
 from taxonbot.comment.commands import PAIRS_DEFAULT
 from taxonbot.comment.reply import preview_request
+from taxonbot.exits import Exit
+from taxonbot.github.events import EventError, pull_target, read_event
 from taxonbot.github.identity import BOT_LOGIN
 from taxonbot.github.port import GitHubError
 from taxonbot.github.pygithub import PyGithubAdapter
-from taxonbot.jsonfile import read_capped_json
 
 ACTIONS_BOT = BOT_LOGIN  # who GITHUB_TOKEN comments as (taxonbot/github/identity.py)
 MAX_EVENT_BYTES = 4 * 1024 * 1024
-_SHA = re.compile(r"[0-9a-f]{40}")
+# Read-only and advisory: whatever goes wrong, the answer is the default and the run goes on.
+EXITS = {Exit.OK: "printed the size (the default when there is no request, or on any trouble)"}
+
+
+@dataclass(frozen=True)
+class PreviewRequestOptions:
+    event: str  # the pull_request event file
+    default: int
+    bot_login: str
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -34,51 +43,40 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--bot-login", default=ACTIONS_BOT, help="the login our comments have")
 
 
-def run(args: argparse.Namespace) -> int:
-    pairs, why = find(args)
+def options(args: argparse.Namespace) -> PreviewRequestOptions:
+    return PreviewRequestOptions(args.event, args.default, args.bot_login)
+
+
+def run(args: argparse.Namespace) -> Exit:
+    return execute(options(args))
+
+
+def execute(options: PreviewRequestOptions) -> Exit:
+    pairs, why = find(options)
     print(f"taxonbot preview-request: {pairs} pairs per changed leaf ({why})", file=sys.stderr)
     print(pairs)
     set_output("pairs", str(pairs))
-    return 0
+    return Exit.OK
 
 
-def find(args: argparse.Namespace) -> tuple[int, str]:
-    target = read_target(args.event)
-    if isinstance(target, str):
-        return args.default, f"the default: {target}"
-    repo, number, head_sha = target
+def find(options: PreviewRequestOptions) -> tuple[int, str]:
+    try:
+        target = pull_target(read_event(options.event, MAX_EVENT_BYTES))
+    except EventError as exc:
+        return options.default, f"the default: {exc}"
     token = os.environ.get("GITHUB_TOKEN", "")
     if not token:
-        return args.default, "the default: GITHUB_TOKEN is not set"
+        return options.default, "the default: GITHUB_TOKEN is not set"
     api = os.environ.get("GITHUB_API_URL", "https://api.github.com")
     try:
-        with PyGithubAdapter(token, api, login=args.bot_login) as adapter:
-            state = adapter.pull(repo, number)
+        with PyGithubAdapter(token, api, login=options.bot_login) as adapter:
+            state = adapter.pull(target.repo, target.number)
     except GitHubError as exc:
-        return args.default, f"the default: {exc}"
-    asked = preview_request(state.comments, args.bot_login, head_sha)
+        return options.default, f"the default: {exc}"
+    asked = preview_request(state.comments, options.bot_login, target.head_sha)
     if asked is None:
-        return args.default, "the default: no maintainer asked for another size at this commit"
+        return options.default, "the default: no maintainer asked for another size at this commit"
     return asked, "a maintainer's /taxonbot preview --pairs request"
-
-
-def read_target(path: str) -> tuple[str, int, str] | str:
-    """(base repository, PR number, head SHA) from a pull_request event, or why not."""
-    event = read_capped_json(path, MAX_EVENT_BYTES)
-    if isinstance(event, str):
-        return event
-    pull: Any = event.get("pull_request") if isinstance(event, dict) else None
-    repository: Any = event.get("repository") if isinstance(event, dict) else None
-    try:
-        repo, number = repository["full_name"], pull["number"]
-        head_sha = pull["head"]["sha"]
-    except (KeyError, TypeError):
-        return "not a pull_request event"
-    if not (isinstance(repo, str) and type(number) is int and isinstance(head_sha, str)):
-        return "not a pull_request event"
-    if not _SHA.fullmatch(head_sha):
-        return "the event's head is not a commit SHA"
-    return repo, number, head_sha
 
 
 def set_output(name: str, value: str) -> None:

@@ -24,33 +24,40 @@ import argparse
 import os
 import sys
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
+from taxonbot.exits import Exit
 from taxonbot.github.port import GitHubError
-from taxonbot.release.cut import (
-    NOTES_NAME,
+from taxonbot.release.cut import publish
+from taxonbot.release.github import PyGithubReleases
+from taxonbot.release.manifest import (
     ReleaseError,
-    ReleasePlan,
     ReleaseUsageError,
     build_assets,
-    check_build_commit,
-    check_publishable,
-    check_tag_name,
-    ensure_local_tag,
-    plan_release,
-    previous_build_tag,
-    publish,
     read_manifest,
+)
+from taxonbot.release.memory import InMemoryReleases
+from taxonbot.release.notes import (
+    NOTES_NAME,
+    ReleasePlan,
+    check_publishable,
+    plan_release,
     tag_message,
 )
-from taxonbot.release.github import (
-    DryRunReleases,
-    PyGithubReleases,
-    RecordingReleases,
-    ReleasesPort,
+from taxonbot.release.port import DryRunReleases, ReleasesPort
+from taxonbot.release.tags import (
+    check_build_commit,
+    check_tag_name,
+    ensure_local_tag,
+    previous_build_tag,
 )
 from taxonbot.taxonomy.contributions import Contribution, ContributionError, contributions_between
 
-FAILED, USAGE = 1, 2
+EXITS = {
+    Exit.OK: "planned or released",
+    Exit.NO: "refused or failed (the message says what to do)",
+    Exit.CANNOT: "usage: a missing --repo or token, no such build folder, git trouble",
+}
 PROG = "taxonbot release cut"
 NO_REPO = "OWNER/NAME"  # shown in an offline plan
 
@@ -77,51 +84,68 @@ def configure(parser: argparse.ArgumentParser) -> None:
     cut.add_argument("--post", action="store_true", help="tag and release; without it, show")
 
 
-def run(args: argparse.Namespace) -> int:
-    return cut(args, os.environ)
+@dataclass(frozen=True)
+class CutOptions:
+    build: str
+    repo: str | None  # None: $GITHUB_REPOSITORY
+    since: str | None
+    tag: str | None
+    taxonomy: str
+    force: bool
+    post: bool
 
 
-def cut(args: argparse.Namespace, env: Mapping[str, str]) -> int:
-    repo = args.repo or env.get("GITHUB_REPOSITORY") or None
+def options(args: argparse.Namespace) -> CutOptions:
+    return CutOptions(
+        args.build, args.repo, args.since, args.tag, args.taxonomy, args.force, args.post
+    )
+
+
+def run(args: argparse.Namespace) -> Exit:
+    return cut(options(args), os.environ)
+
+
+def cut(request: CutOptions, env: Mapping[str, str]) -> Exit:
+    repo = request.repo or env.get("GITHUB_REPOSITORY") or None
     token = env.get("GITHUB_TOKEN", "")
-    if args.post and (not repo or not token):
+    if request.post and (not repo or not token):
         missing = "--repo (or GITHUB_REPOSITORY)" if not repo else "GITHUB_TOKEN"
-        return _fail(USAGE, f"--post needs {missing}; nothing was tagged or released.")
+        return _fail(Exit.CANNOT, f"--post needs {missing}; nothing was tagged or released.")
     if repo is not None and repo.count("/") != 1:
-        return _fail(USAGE, f"--repo must be OWNER/NAME, not `{repo}`.")
+        return _fail(Exit.CANNOT, f"--repo must be OWNER/NAME, not `{repo}`.")
     try:
-        plan = prepare(args, repo)
-        if args.post:
-            return post(args, plan, repo or "", token, env)
-        return dry_run(args, plan, repo, token, env)
+        plan = prepare(request, repo)
+        if request.post:
+            return post(request, plan, repo or "", token, env)
+        return dry_run(request, plan, repo, token, env)
     except ReleaseUsageError as exc:
-        return _fail(USAGE, str(exc))
+        return _fail(Exit.CANNOT, str(exc))
     except ContributionError as exc:
-        return _fail(USAGE, str(exc))
+        return _fail(Exit.CANNOT, str(exc))
     except (ReleaseError, GitHubError) as exc:
-        return _fail(FAILED, str(exc))
+        return _fail(Exit.NO, str(exc))
 
 
-def prepare(args: argparse.Namespace, repo: str | None) -> ReleasePlan:
+def prepare(request: CutOptions, repo: str | None) -> ReleasePlan:
     """Everything local: the build, the history since the previous tag, the notes file."""
-    manifest = read_manifest(args.build)
-    check_publishable(manifest, force=args.force)
-    assets = build_assets(args.build)
-    tag = args.tag or manifest.default_tag
+    manifest = read_manifest(request.build)
+    check_publishable(manifest, force=request.force)
+    assets = build_assets(request.build)
+    tag = request.tag or manifest.default_tag
     check_tag_name(tag)
-    check_build_commit(args.taxonomy, manifest.taxonomy_commit)
-    previous = args.since or previous_build_tag(args.taxonomy, manifest.taxonomy_commit, tag)
+    check_build_commit(request.taxonomy, manifest.taxonomy_commit)
+    previous = request.since or previous_build_tag(request.taxonomy, manifest.taxonomy_commit, tag)
     contributions = contributions_between(
-        args.taxonomy,
+        request.taxonomy,
         previous,
         manifest.taxonomy_commit,
         everything=True,
         upstream_owner=repo.split("/")[0] if repo else None,
     )
-    plan = plan_release(manifest, contributions, assets, previous, tag, force=args.force)
-    with open(os.path.join(args.build, NOTES_NAME), "w", encoding="utf-8") as handle:
+    plan = plan_release(manifest, contributions, assets, previous, tag, force=request.force)
+    with open(os.path.join(request.build, NOTES_NAME), "w", encoding="utf-8") as handle:
         handle.write(plan.notes)
-    show(args, plan, contributions_count(contributions))
+    show(request, plan, contributions_count(contributions))
     return plan
 
 
@@ -135,15 +159,15 @@ def contributions_count(contributions: Sequence[Contribution]) -> str:
     )
 
 
-def show(args: argparse.Namespace, plan: ReleasePlan, counted: str) -> None:
-    mode = "posting" if args.post else "dry run; --post to tag and release"
+def show(request: CutOptions, plan: ReleasePlan, counted: str) -> None:
+    mode = "posting" if request.post else "dry run; --post to tag and release"
     print(f"{PROG}: {plan.title} ({mode})")
     print(f"  tag:           {plan.tag} at {plan.commit} (annotated)")
     print(f"  since:         {plan.previous_tag or 'the first commit (no earlier build tag)'}")
     print(f"  contributions: {counted}")
     if plan.forced:
         print("  forced:        not publishable by its evaluation; released with --force")
-    print(f"  notes:         {os.path.join(args.build, NOTES_NAME)}")
+    print(f"  notes:         {os.path.join(request.build, NOTES_NAME)}")
     width = max(len(a.name) for a in plan.assets)
     for index, asset in enumerate(plan.assets):
         label = "assets:" if index == 0 else ""
@@ -151,43 +175,43 @@ def show(args: argparse.Namespace, plan: ReleasePlan, counted: str) -> None:
 
 
 def post(
-    args: argparse.Namespace, plan: ReleasePlan, repo: str, token: str, env: Mapping[str, str]
-) -> int:
-    if ensure_local_tag(args.taxonomy, plan.tag, plan.commit, tag_message(plan)):
+    request: CutOptions, plan: ReleasePlan, repo: str, token: str, env: Mapping[str, str]
+) -> Exit:
+    if ensure_local_tag(request.taxonomy, plan.tag, plan.commit, tag_message(plan)):
         print(f"  created local tag {plan.tag}")
     api = env.get("GITHUB_API_URL", "https://api.github.com")
     with PyGithubReleases(token, api) as github:
         publish(plan, repo, github, lambda line: print(f"  {line}", flush=True))
         print(f"{PROG}: {repo} has release {plan.tag} ({github.api_calls})")
-    return 0
+    return Exit.OK
 
 
 def dry_run(
-    args: argparse.Namespace,
+    request: CutOptions,
     plan: ReleasePlan,
     repo: str | None,
     token: str,
     env: Mapping[str, str],
-) -> int:
-    if ensure_local_tag(args.taxonomy, plan.tag, plan.commit, "", dry_run=True):
+) -> Exit:
+    if ensure_local_tag(request.taxonomy, plan.tag, plan.commit, "", dry_run=True):
         print(f"  would create local tag {plan.tag}")
     if repo and token:
         api = env.get("GITHUB_API_URL", "https://api.github.com")
         with PyGithubReleases(token, api) as github:
             return _plan_against(plan, repo, DryRunReleases(github), f"GitHub {repo}")
     where = "a repository with no release yet (set GITHUB_TOKEN and --repo to compare)"
-    return _plan_against(plan, repo or NO_REPO, DryRunReleases(RecordingReleases()), where)
+    return _plan_against(plan, repo or NO_REPO, DryRunReleases(InMemoryReleases()), where)
 
 
-def _plan_against(plan: ReleasePlan, repo: str, port: ReleasesPort, where: str) -> int:
+def _plan_against(plan: ReleasePlan, repo: str, port: ReleasesPort, where: str) -> Exit:
     lines: list[str] = []
     publish(plan, repo, port, lines.append)
     print(f"  {where} would get:" if lines else f"  {where}: already released, nothing to do")
     for line in lines:
         print(f"    {line}")
-    return 0
+    return Exit.OK
 
 
-def _fail(code: int, message: str) -> int:
+def _fail(code: Exit, message: str) -> Exit:
     print(f"{PROG}: {message}", file=sys.stderr)
     return code

@@ -17,8 +17,7 @@ from dataclasses import asdict
 from taxonbot.check.reporters.report import CheckReport
 from taxonbot.github.port import GitHubPort
 from taxonbot.github.records import Annotation, CheckRunRequest, CheckRunState
-from taxonbot.markdown import code as name
-from taxonbot.markdown import prose as sentence
+from taxonbot.markdown import code, plural, prose
 from taxonbot.taxonomy.findings import Finding, Severity
 
 GATE_NAME = "taxonbot / check"
@@ -73,8 +72,8 @@ def impostors(existing: Sequence[CheckRunState]) -> int:
 
 
 def _title(report: CheckReport, failed: bool) -> str:
-    counts = f"{_plural(report.errors, 'error')}, {_plural(report.warnings, 'warning')}"
-    files = _plural(len(report.files), "file")
+    counts = f"{plural(report.errors, 'error')}, {plural(report.warnings, 'warning')}"
+    files = plural(len(report.files), "file")
     return f"{counts} in {files}" if failed else f"Passed: {counts} in {files}"
 
 
@@ -89,10 +88,10 @@ def _summary(report: CheckReport, title: str) -> str:
         lines += ["| | Where | Problem | What to do |", "|---|---|---|---|"]
         for f in report.findings[:SUMMARY_ROWS]:
             icon = "❌" if f.severity is Severity.ERROR else "⚠️"
-            where = f"{name(f.path, 200)} line {f.pos.line}"
+            where = f"{code(f.path, 200)} line {f.pos.line}"
             lines.append(
-                f"| {icon} | {where} | {sentence(f.message, 400)} {name(f.rule, 60)} "
-                f"| {sentence(f.hint, 300)} |"
+                f"| {icon} | {where} | {prose(f.message, 400)} {code(f.rule, 60)} "
+                f"| {prose(f.hint, 300)} |"
             )
         if len(report.findings) > SUMMARY_ROWS:
             lines += ["", f"_{len(report.findings) - SUMMARY_ROWS} more: see the annotations._"]
@@ -118,10 +117,6 @@ def _annotation(f: Finding) -> Annotation:
         start_column=max(1, f.pos.col),
         end_column=max(1, f.pos.col),
     )
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 def publish_check_run(

@@ -4,7 +4,7 @@ Pure: the workflow reads the event file, calls `parse_command`, then posts the r
 what the decision asks for. Only people the repository trusts (OWNER, MEMBER, COLLABORATOR by
 `author_association`) start work, since a preview or a re-run spends CI time; anyone else's
 command is "refused": the job reacts to it and writes nothing else (taxonbot/cli/command.py).
-Replies echo the commenter's words only through taxonbot.comment.render's escaping.
+Replies echo the commenter's words only through taxonbot.markdown's escaping.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from taxonbot.markdown import code as name
+from taxonbot.markdown import code
 
 TRUSTED = frozenset({"OWNER", "MEMBER", "COLLABORATOR"})
 PREFIX = "/taxonbot"
@@ -101,7 +101,7 @@ def _decide(words: list[str]) -> CommandDecision:
     if command == "preview":
         return _preview(options)
     said = " ".join(words)
-    return _unknown(f"I don't know the command {name(PREFIX + ' ' + said, 80)}.")
+    return _unknown(f"I don't know the command {code(PREFIX + ' ' + said, 80)}.")
 
 
 def _preview(options: list[str]) -> CommandDecision:
@@ -113,7 +113,7 @@ def _preview(options: list[str]) -> CommandDecision:
         pairs = _bounded(options[0].removeprefix("--pairs="))
     else:
         return _unknown(
-            f"`/taxonbot preview` takes only `--pairs N`, not {name(' '.join(options), 60)}."
+            f"`/taxonbot preview` takes only `--pairs N`, not {code(' '.join(options), 60)}."
         )
     if pairs is None:
         return _unknown(f"`--pairs` takes a whole number from {PAIRS_MIN} to {PAIRS_MAX}.")

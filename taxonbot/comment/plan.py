@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from taxonbot.comment.render import check_counts, render_comment
+from taxonbot.comment.artifact import check_counts
+from taxonbot.comment.render import render_comment
 from taxonbot.comment.reply import kept_reply, with_reply
 from taxonbot.github.labels import (
     CHECK_FAILED,

@@ -18,63 +18,13 @@ from urllib.parse import quote
 
 import jinja2
 
+from taxonbot.comment.artifact import array, check_counts, count, mapping, mappings, score
 from taxonbot.github.markers import MARKER, RUN_PREFIX
 from taxonbot.github.values import RunInfo
-from taxonbot.markdown import Md, block, code, html_text, inline, prose
-from taxonbot.markdown import clean as _clean
+from taxonbot.markdown import Md, block, clean, code, html_text, inline, plural, prose
 
 LIMIT = 60_000  # GitHub refuses bodies over 65,536 characters; keep a margin for its rewriting
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-# The comment's names for the one escaping (taxonbot/markdown.py).
-text, name, sentence = inline, code, prose
-
-# ---- artifact values, whatever their type ---------------------------------------------------
-
-
-def _dict(value: object) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _list(value: object) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
-def _dicts(value: object) -> list[dict[str, Any]]:
-    return [v for v in _list(value) if isinstance(v, dict)]
-
-
-def _int(value: object) -> int:
-    """A count or line number; anything else is 0, and an absurd one stops at 10**9."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        return 0
-    return min(max(value, 0), 10**9)
-
-
-def _score(value: object) -> Md:
-    # `not abs(x) < 1e9` also catches NaN, which compares false with everything
-    if isinstance(value, bool) or not isinstance(value, int | float) or not abs(value) < 1e9:
-        return Md("–")
-    return Md(str(value) if isinstance(value, int) else f"{value:.2f}")
-
-
-def _plural(n: int, word: str, words: str = "") -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {words or word + 's'}"
-
-
-def check_counts(check: object) -> tuple[int, int] | None:
-    """(errors, warnings) of a check result, None when it did not run.
-
-    An error finding counts even if the summary says 0: the summary is artifact data too.
-    """
-    if not isinstance(check, dict):
-        return None
-    findings = _dicts(check.get("findings"))
-    summary = _dict(check.get("summary"))
-    errors = sum(f.get("severity") == "error" for f in findings)
-    warnings = sum(f.get("severity") == "warning" for f in findings)
-    return max(_int(summary.get("errors")), errors), max(_int(summary.get("warnings")), warnings)
-
-
 # ---- the view: what the template shows at one level of detail -------------------------------
 
 
@@ -131,32 +81,32 @@ class Totals:
 def _totals(result: dict[str, Any]) -> Totals:
     check, gaps, preview = (result.get(k) for k in ("check", "gaps", "preview"))
     counts = check_counts(check)
-    novelty = _dict(gaps).get("novelty")
+    novelty = mapping(gaps).get("novelty")
     verdicts = {v: 0 for v in VERDICTS}
-    for report in _dicts(novelty):
+    for report in mappings(novelty):
         if report.get("verdict") in verdicts:
             verdicts[report["verdict"]] += 1
-    overlap = _dict(_dict(gaps).get("overlap"))
+    overlap = mapping(mapping(gaps).get("overlap"))
     dups = sum(
-        len(_dicts(leaf.get("near_duplicates"))) + _int(leaf.get("near_duplicates_omitted"))
-        for leaf in _dicts(overlap.get("leaves"))
+        len(mappings(leaf.get("near_duplicates"))) + count(leaf.get("near_duplicates_omitted"))
+        for leaf in mappings(overlap.get("leaves"))
     )
-    leaves = _dicts(_dict(preview).get("leaves"))
-    counts_of = [_dict(leaf.get("counts")) for leaf in leaves]
+    leaves = mappings(mapping(preview).get("leaves"))
+    counts_of = [mapping(leaf.get("counts")) for leaf in leaves]
     return Totals(
         check=counts is not None,
         errors=counts[0] if counts else 0,
         warnings=counts[1] if counts else 0,
-        files=len(_list(_dict(check).get("files"))),
+        files=len(array(mapping(check).get("files"))),
         novelty=isinstance(novelty, list),
         verdicts=verdicts,
         overlap=bool(overlap),
         duplicates=dups,
         preview=isinstance(preview, dict),
-        kept=sum(_int(c.get("kept")) for c in counts_of),
-        candidates=sum(_int(c.get("candidates")) for c in counts_of),
+        kept=sum(count(c.get("kept")) for c in counts_of),
+        candidates=sum(count(c.get("candidates")) for c in counts_of),
         failed_leaves=sum(leaf.get("status") == "error" for leaf in leaves),
-        out_of_time=_dict(preview).get("time_budget_exhausted") is True,
+        out_of_time=mapping(preview).get("time_budget_exhausted") is True,
     )
 
 
@@ -170,64 +120,64 @@ def _file_url(run: RunInfo, path: str, line: int) -> str | None:
 
 def _findings(check: object, run: RunInfo, most: int) -> tuple[list[dict[str, Any]], int]:
     """Findings grouped by file, in the order the check gave them; and how many were left out."""
-    findings = _dicts(_dict(check).get("findings"))
+    findings = mappings(mapping(check).get("findings"))
     groups: dict[str, list[dict[str, Md]]] = {}
     for f in findings[:most]:
-        path, line, col = _clean(f.get("path")), max(1, _int(f.get("line"))), _int(f.get("col"))
+        path, line, col = clean(f.get("path")), max(1, count(f.get("line"))), count(f.get("col"))
         url = _file_url(run, path, line)
         where = f"[line {line}, col {col}]({url})" if url else f"line {line}, col {col}"
-        where += f" {name(f['yaml_path'])}" if f.get("yaml_path") else ""
+        where += f" {code(f['yaml_path'])}" if f.get("yaml_path") else ""
         groups.setdefault(path, []).append(
             {
                 "icon": Md(ICONS.get(str(f.get("severity")), "ℹ️")),
                 "where": Md(where),
-                "problem": Md(f"{sentence(f.get('message'))} {name(f.get('rule'))}"),
-                "todo": sentence(f.get("hint")),
+                "problem": Md(f"{prose(f.get('message'))} {code(f.get('rule'))}"),
+                "todo": prose(f.get("hint")),
             }
         )
-    files = [{"path": name(path, 300), "rows": rows} for path, rows in groups.items()]
+    files = [{"path": code(path, 300), "rows": rows} for path, rows in groups.items()]
     return files, max(0, len(findings) - most)
 
 
 def _novelty(gaps: object, samples: bool) -> list[dict[str, Any]]:
     out = []
-    for report in _dicts(_dict(gaps).get("novelty"))[:MAX_LEAVES]:
-        rows, share = _dicts(report.get("rows")), report.get("known_share")
+    for report in mappings(mapping(gaps).get("novelty"))[:MAX_LEAVES]:
+        rows, share = mappings(report.get("rows")), report.get("known_share")
         known = f" ({share:.0%} of answers known)" if rows and isinstance(share, float) else ""
         verdict = VERDICTS.get(str(report.get("verdict")), "❔ no verdict")
-        reason = f" {sentence(report['reason'])}" if report.get("reason") else ""
+        reason = f" {prose(report['reason'])}" if report.get("reason") else ""
         answers = [
             {
-                "question": text(r.get("question"), 150),
+                "question": inline(r.get("question"), 150),
                 "context": Md("yes" if r.get("with_context") is True else "no"),
-                "answer": text(r.get("answer") or r.get("note"), 200),
-                "cosine": _score(r.get("cosine")),
-                "rouge_l": _score(r.get("rouge_l")),
+                "answer": inline(r.get("answer") or r.get("note"), 200),
+                "cosine": score(r.get("cosine")),
+                "rouge_l": score(r.get("rouge_l")),
                 "known": Md("yes" if r.get("known") is True else "no"),
             }
             for r in (rows[:20] if samples else [])
         ]
-        line = Md(f"{name(report.get('leaf'))}: {verdict}{known}.{reason}")
+        line = Md(f"{code(report.get('leaf'))}: {verdict}{known}.{reason}")
         out.append({"line": line, "summary": html_text(report.get("leaf")), "answers": answers})
     return out
 
 
 def _overlap(gaps: object, neighbours: bool) -> list[dict[str, Any]]:
     out = []
-    for leaf in _dicts(_dict(_dict(gaps).get("overlap")).get("leaves"))[:MAX_LEAVES]:
-        dups = _dicts(leaf.get("near_duplicates"))
-        many = len(dups) + _int(leaf.get("near_duplicates_omitted"))
+    for leaf in mappings(mapping(mapping(gaps).get("overlap")).get("leaves"))[:MAX_LEAVES]:
+        dups = mappings(leaf.get("near_duplicates"))
+        many = len(dups) + count(leaf.get("near_duplicates_omitted"))
         if leaf.get("status") != "indexed":
-            note = text(leaf.get("reason"))
+            note = inline(leaf.get("reason"))
         elif many:
-            note = Md(f"{_plural(many, 'near-duplicate question')}{':' if dups else '.'}")
+            note = Md(f"{plural(many, 'near-duplicate question')}{':' if dups else '.'}")
         else:
             note = Md("no near-duplicate questions elsewhere in the tree.")
-        questions = _dicts(leaf.get("questions"))[:NEIGHBOUR_QUESTIONS] if neighbours else []
-        near = [(q, n) for q in questions for n in _dicts(q.get("neighbours"))[:NEIGHBOURS]]
+        questions = mappings(leaf.get("questions"))[:NEIGHBOUR_QUESTIONS] if neighbours else []
+        near = [(q, n) for q in questions for n in mappings(q.get("neighbours"))[:NEIGHBOURS]]
         out.append(
             {
-                "leaf": name(leaf.get("leaf")),
+                "leaf": code(leaf.get("leaf")),
                 "summary": html_text(leaf.get("leaf")),
                 "note": note,
                 "dups": [
@@ -245,25 +195,25 @@ def _overlap(gaps: object, neighbours: bool) -> list[dict[str, Any]]:
 
 def _similar(ours: object, theirs: object, leaf: object, scored: dict[str, Any]) -> dict[str, Md]:
     return {
-        "question": text(ours, 200),
-        "other_question": text(theirs, 200),
-        "other_leaf": name(leaf),
-        "score": _score(scored.get("score")),
+        "question": inline(ours, 200),
+        "other_question": inline(theirs, 200),
+        "other_leaf": code(leaf),
+        "score": score(scored.get("score")),
     }
 
 
 def _preview(preview: object, samples: bool) -> list[dict[str, Any]]:
     out, budget = [], MAX_PAIRS if samples else 0
-    for leaf in _dicts(_dict(preview).get("leaves"))[:MAX_LEAVES]:
-        counts = _dict(leaf.get("counts"))
-        kept, made = _int(counts.get("kept")), _int(counts.get("candidates"))
-        drops = list(_dict(counts.get("rejected_by")).items())[:10]
-        dropped = ", ".join(f"{name(block)} {_int(n)}" for block, n in drops)
+    for leaf in mappings(mapping(preview).get("leaves"))[:MAX_LEAVES]:
+        counts = mapping(leaf.get("counts"))
+        kept, made = count(counts.get("kept")), count(counts.get("candidates"))
+        drops = list(mapping(counts.get("rejected_by")).items())[:10]
+        dropped = ", ".join(f"{code(block)} {count(n)}" for block, n in drops)
         status = PREVIEW_STATUS.get(str(leaf.get("status")), "❔ unknown status")
-        line = f"{name(leaf.get('leaf') or leaf.get('path'))}: {status}; kept {kept} of {made}"
+        line = f"{code(leaf.get('leaf') or leaf.get('path'))}: {status}; kept {kept} of {made}"
         line += f" (dropped by {dropped})" if dropped else ""
-        line += f". {sentence(leaf['message'])}" if leaf.get("message") else "."
-        pairs = sorted(_dicts(leaf.get("pairs")), key=lambda p: p.get("kept") is not True)
+        line += f". {prose(leaf['message'])}" if leaf.get("message") else "."
+        pairs = sorted(mappings(leaf.get("pairs")), key=lambda p: p.get("kept") is not True)
         shown = pairs[: min(PAIRS_PER_LEAF, budget)]
         budget -= len(shown)
         summary = html_text(leaf.get("leaf") or leaf.get("path"))
@@ -277,12 +227,12 @@ def _preview(preview: object, samples: bool) -> list[dict[str, Any]]:
 def _pair(pair: dict[str, Any]) -> dict[str, Md]:
     verdict = "✅ kept"
     if pair.get("kept") is not True:
-        why = sentence(pair.get("reason"), 300)
-        verdict = f"❌ dropped by {name(pair.get('rejected_by'), 60)}: {why}"
-    scores = list(_dict(pair.get("scores")).items())[:10]
-    title = f"**Pair {_int(pair.get('number')) + 1}** · {verdict}"
+        why = prose(pair.get("reason"), 300)
+        verdict = f"❌ dropped by {code(pair.get('rejected_by'), 60)}: {why}"
+    scores = list(mapping(pair.get("scores")).items())[:10]
+    title = f"**Pair {count(pair.get('number')) + 1}** · {verdict}"
     if scores:
-        title += " · scores: " + ", ".join(f"{name(b, 60)} {_score(s)}" for b, s in scores)
+        title += " · scores: " + ", ".join(f"{code(b, 60)} {score(s)}" for b, s in scores)
     return {
         "title": Md(title),
         "context": block(pair.get("context"), 1500) if pair.get("context") else Md(""),
@@ -311,12 +261,12 @@ def _template() -> jinja2.Template:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters["plural"] = lambda n, word, words="": Md(_plural(n, word, words))
+    env.filters["plural"] = lambda n, word, words="": Md(plural(n, word, words))
     return env.get_template("comment.md.j2")
 
 
 def _context(result: dict[str, Any], run: RunInfo, level: Detail) -> dict[str, Any]:
-    gaps = _dict(result.get("gaps"))
+    gaps = mapping(result.get("gaps"))
     files, omitted = _findings(result.get("check"), run, level.findings)
     previews = _preview(result.get("preview"), level.samples) if level.sections else []
     totals = _totals(result)
@@ -324,7 +274,7 @@ def _context(result: dict[str, Any], run: RunInfo, level: Detail) -> dict[str, A
         *(["the sample pairs"] if not level.samples and totals.candidates else []),
         *(["the model's answers"] if not level.samples and gaps.get("novelty") else []),
         *(["the nearest questions"] if not level.neighbours and gaps.get("overlap") else []),
-        *([_plural(omitted, "finding")] if omitted else []),
+        *([plural(omitted, "finding")] if omitted else []),
         *(["the details of each section"] if not level.sections else []),
     ]
     repo, sha = quote(run.repo, safe="/"), quote(run.head_sha, safe="")
@@ -343,8 +293,8 @@ def _context(result: dict[str, Any], run: RunInfo, level: Detail) -> dict[str, A
         "omitted": omitted,
         "novelty": _novelty(gaps, level.samples) if level.sections else [],
         "overlap": _overlap(gaps, level.neighbours) if level.sections else [],
-        "threshold": _score(_dict(gaps.get("overlap")).get("threshold")),
-        "gap_notes": [text(n) for n in _list(gaps.get("notes"))[:20]] if level.sections else [],
+        "threshold": score(mapping(gaps.get("overlap")).get("threshold")),
+        "gap_notes": [inline(n) for n in array(gaps.get("notes"))[:20]] if level.sections else [],
         "previews": previews,
         "gate": _gate(result.get("gate"), totals),
     }
@@ -353,22 +303,20 @@ def _context(result: dict[str, Any], run: RunInfo, level: Detail) -> dict[str, A
 def _gate(gate: object, totals: Totals) -> dict[str, Any]:
     """What the privileged job adds: whether the PR run's own verdict differed from the trusted
     check, whether its artifact was missing, and check runs that only borrow the gate's name."""
-    info = _dict(gate)
-    counts = _list(info.get("pr_counts"))
-    theirs = [_int(n) for n in counts[:2]] if len(counts) >= 2 else None
+    info = mapping(gate)
+    counts = array(info.get("pr_counts"))
+    theirs = [count(n) for n in counts[:2]] if len(counts) >= 2 else None
     said = (
-        Md(f"{_plural(theirs[0], 'error')} and {_plural(theirs[1], 'warning')}")
-        if theirs
-        else Md("")
+        Md(f"{plural(theirs[0], 'error')} and {plural(theirs[1], 'warning')}") if theirs else Md("")
     )
-    found = Md(f"{_plural(totals.errors, 'error')} and {_plural(totals.warnings, 'warning')}")
+    found = Md(f"{plural(totals.errors, 'error')} and {plural(totals.warnings, 'warning')}")
     missing = info.get("artifact_missing")
     return {
         "differs": info.get("differs") is True and theirs is not None,
         "theirs": said,
         "ours": found,
-        "missing": sentence(missing, 400) if isinstance(missing, str) else Md(""),
-        "impostors": _int(info.get("impostors")),
+        "missing": prose(missing, 400) if isinstance(missing, str) else Md(""),
+        "impostors": count(info.get("impostors")),
         "trusted": isinstance(gate, dict),
     }
 

@@ -17,6 +17,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from taxonbot.errors import Refused
 from taxonbot.schemas import BASE_URI, validator
 
 if TYPE_CHECKING:
@@ -61,7 +62,7 @@ class Problem:
     message: str
 
 
-class CollectError(Exception):
+class CollectError(Refused):
     """Every reason the inputs were refused, all at once."""
 
     def __init__(self, problems: list[Problem]) -> None:

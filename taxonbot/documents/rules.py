@@ -10,6 +10,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from taxonbot.errors import CannotRun
+
 MIB = 1024 * 1024
 
 _PRINTABLE_ASCII = re.compile(r"[\x21-\x7e]+")
@@ -27,11 +29,11 @@ _PATTERN_CHARS = re.compile(r"[\x20-\x7e]+")
 MAX_PATTERNS = 32
 MAX_PATTERN_CHARS = 256
 REPO_FORM = "https://github.com/<owner>/<repo>"
-# Where knowledge documents may come from, unless a maintainer configures more (check --allowed-host).
+# Where knowledge documents may come from unless a maintainer adds hosts (check --allowed-host).
 DEFAULT_ALLOWED_HOSTS = ("github.com",)
 
 
-class DocumentError(Exception):
+class DocumentError(CannotRun):
     """A knowledge document could not be used; the message says what to change."""
 
 

@@ -13,8 +13,9 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Any, Protocol
+from typing import Any
 
+from taxonbot.gaps.embeds import Embeds
 from taxonbot.gaps.rouge import rouge_l
 from taxonbot.runtime import ChatRequest, ModelBackend
 from taxonbot.sdg.sample import LeafJob
@@ -33,10 +34,6 @@ ALREADY_KNOWN_SHARE = 0.8  # at least this share of answers known: the leaf adds
 GAP_SHARE = 0.2  # at most this share known: the leaf teaches something new
 MAX_QUESTIONS = 10  # knowledge leaves have 15+ questions; a sample is enough for a verdict
 SYSTEM = "Answer the question accurately and briefly."
-
-
-class Embeds(Protocol):
-    def embed(self, texts: Sequence[str]) -> Any: ...
 
 
 @dataclass(frozen=True)

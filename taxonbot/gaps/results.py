@@ -9,17 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from taxonbot.comment.render import VERDICTS  # the comment's words for each verdict
 from taxonbot.github.labels import GAP_CONFIRMED, GAP_KNOWN, OVERLAP
 from taxonbot.markdown import code, inline
 
 FORMAT = "taxonbot-gaps/1"
 VERDICT_LABELS = {"gap_confirmed": GAP_CONFIRMED, "already_known": GAP_KNOWN}
-VERDICT_WORDS = {
-    "gap_confirmed": "✅ gap confirmed: the model does not know this yet",
-    "partly_known": "➖ partly known",
-    "already_known": "⚠️ already known: the model answers most questions well",
-    "skipped": "⏭️ skipped",
-}
 
 
 def labels(overlap: dict[str, Any] | None, novelty: list[dict[str, Any]] | None) -> list[str]:
@@ -62,7 +57,7 @@ def overlap_markdown(overlap: dict[str, Any]) -> str:
 def novelty_markdown(novelty: list[dict[str, Any]]) -> str:
     lines = ["### 🧠 Does the current model already know this?", ""]
     for report in novelty:
-        words = VERDICT_WORDS.get(report["verdict"], report["verdict"])
+        words = VERDICTS.get(report["verdict"], report["verdict"])
         share = f" ({report['known_share']:.0%} of answers known)" if report["rows"] else ""
         lines.append(f"- {code(report['leaf'])}: {words}{share}. {inline(report['reason'])}")
         if report["rows"]:

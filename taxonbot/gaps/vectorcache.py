@@ -29,8 +29,8 @@ class _Span(Protocol):
 
 
 class Packable(Protocol):
-    """What a pack stores of an index (overlap.QuestionIndex is one): defined here, so the cache
-    needs nothing from the module that uses it."""
+    """What a pack stores of an index (questionindex.QuestionIndex is one): defined here, so the
+    cache needs nothing from the module that uses it."""
 
     @property
     def entries(self) -> Sequence[_Span]: ...

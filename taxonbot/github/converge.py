@@ -23,7 +23,8 @@ import time
 from collections.abc import Callable
 
 from taxonbot.github.apply import apply
-from taxonbot.github.port import DryRun, GitHubPort
+from taxonbot.github.dryrun import DryRun
+from taxonbot.github.port import GitHubPort
 from taxonbot.github.values import Action, PrState, RunInfo
 
 MAX_READ_AGE = 5.0  # seconds between reading the PR and the first write planned from it

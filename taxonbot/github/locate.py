@@ -2,7 +2,7 @@
 
 GitHub does not hand the privileged job the pull request of a fork: `workflow_run.pull_requests`
 is empty for a fork's run, and `GET /commits/{sha}/pulls` answers `[]` for a commit that exists
-only in the fork (tests/fake_github.py cites where both are documented). What the event does
+only in the fork (tests/doubles/fake_github.py cites where both are documented). What the event does
 carry, and PR code cannot change, is the run's head SHA, head repository and head branch. So:
 
 1. numbers the event lists (same-repository PRs; the list can even name a PR of another

@@ -1,4 +1,8 @@
-"""What the GitHub port hands back and takes, as plain values (no PyGithub objects leak out).
+"""GitHub's REST resources the port hands back and takes, as plain values (no PyGithub objects
+leak out): what finding the PR (locate.py), the merge gate (taxonbot/check/gate.py,
+taxonbot/comment/checkrun.py) and the command job read and write. The sticky comment's own
+terms (the PR's state and comments, the run, the planned writes) are values.py: two vocabularies
+with different users, kept apart so one changes without the other.
 
 The shapes follow GitHub's REST answers, reduced to what the bot decides on:
 - `PullHead`: a pull request's head and base (docs: "Get a pull request"); `head_repo` is None

@@ -1,6 +1,15 @@
-"""The values the GitHub port speaks in: a pull request's state, our comment, the run a result
-came from, and the actions a plan asks for. Plain frozen dataclasses; `taxonbot.comment` plans
-with them and `taxonbot.github` carries them out, so they live below both."""
+"""The sticky comment's vocabulary: what the planner reads and the actions it asks for.
+
+A pull request's state with its comments (`PrState`, `Comment`), the run a result came from
+(`RunInfo`), and the writes a plan asks for (`Action`). `taxonbot.comment` plans with them and
+`taxonbot.github` (apply.py, converge.py) carries them out, so they live below both. Plain frozen
+dataclasses.
+
+Why not one module with records.py: these are the reconcile loop's terms (read, plan, write the
+difference), shared with the announcement's comment; records.py holds GitHub's other REST
+resources, which only the adapter, the PR locator and the merge gate use (heads, files, file
+contents, check runs, workflow runs). A change to one vocabulary never touches the other's users.
+"""
 
 from __future__ import annotations
 

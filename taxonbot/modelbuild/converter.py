@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from taxonbot.errors import CannotRun
+
 SETUP_COMMAND = "scripts/get_converter.sh"
 SOURCE_FILE = "SOURCE.json"  # written by the installer: where the converter came from
 SCRIPT = "convert_hf_to_gguf.py"
@@ -26,7 +28,7 @@ _STDERR_LINES = 15
 _OFFLINE = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_HUB_DISABLE_TELEMETRY": "1"}
 
 
-class ExportError(Exception):
+class ExportError(CannotRun):
     """An export step failed for a reason a person can act on; the message says which."""
 
 

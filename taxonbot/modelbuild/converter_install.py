@@ -17,6 +17,7 @@ import tomllib
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 
+from taxonbot.exits import Exit
 from taxonbot.modelbuild.converter import (
     SETUP_COMMAND,
     SOURCE_FILE,
@@ -157,13 +158,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         converter = install(args.dest or default_converter_dir(), args.sdist, force=args.force)
     except ExportError as exc:
         print(f"get_converter: {exc}", file=sys.stderr)
-        return 1
+        return Exit.CANNOT
     print(
         f"get_converter: {converter.sdist} (llama.cpp {converter.llama_cpp_commit[:12]}, "
         f"gguf-py {converter.gguf_py_version}) in {converter.folder}",
         file=sys.stderr,
     )
-    return 0
+    return Exit.OK
 
 
 if __name__ == "__main__":

@@ -33,8 +33,9 @@ from dataclasses import asdict, dataclass, replace
 from statistics import fmean
 from typing import Any
 
-from taxonbot import markdown as mdsafe
-from taxonbot.gaps.novelty import Embeds, NoveltyRow, request, score
+from taxonbot.gaps.embeds import Embeds
+from taxonbot.gaps.novelty import NoveltyRow, request, score
+from taxonbot.markdown import code, inline
 from taxonbot.modelbuild.regression import RegressionItem
 from taxonbot.runtime import ChatRequest, Completion, ModelBackend
 from taxonbot.sdg.grounding import recall
@@ -244,7 +245,7 @@ def eval_markdown(report: EvalReport) -> str:
         "## Branch evaluation",
         "",
         f"Compared with {BASELINES[report.baseline]} "
-        f"({mdsafe.code(report.models['before'].get('model', '?'))}). Score: {METRIC}, "
+        f"({code(report.models['before'].get('model', '?'))}). Score: {METRIC}, "
         "answers at temperature 0 (knowledge questions without their context).",
         "",
         "| Set | Questions | Before | After | Change | Recall before → after "
@@ -252,7 +253,7 @@ def eval_markdown(report: EvalReport) -> str:
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for row in (*report.leaves, report.regression):
-        name = mdsafe.code(row.name) if row.kind != "regression" else "regression set"
+        name = code(row.name) if row.kind != "regression" else "regression set"
         lines.append(
             f"| {name} | {len(row.questions)} | {row.before.score:.3f} | {row.after.score:.3f} "
             f"| {row.delta:+.3f} | {row.before.recall:.3f} → {row.after.recall:.3f} "
@@ -265,7 +266,7 @@ def eval_markdown(report: EvalReport) -> str:
         f"the regression set's score and recall may each fall at most {report.threshold:.3f}).",
         "",
     ]
-    lines += [f"- {mdsafe.inline(text)}" for text in (*report.reasons, *report.notes)]
+    lines += [f"- {inline(text)}" for text in (*report.reasons, *report.notes)]
     return "\n".join(lines) + "\n"
 
 

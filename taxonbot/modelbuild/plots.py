@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from taxonbot.errors import CannotRun
 from taxonbot.modelbuild.evaluate import EvalReport, SetResult
 
 if TYPE_CHECKING:
@@ -25,7 +26,7 @@ MAX_LABEL = 48  # characters of a leaf name, keeping its end (the most specific 
 DPI = 110
 
 
-class PlotError(ValueError):
+class PlotError(CannotRun, ValueError):
     """Nothing sensible to draw; the message says what was missing."""
 
 

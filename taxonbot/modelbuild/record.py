@@ -9,6 +9,7 @@ through taxonbot.markdown.
 
 from __future__ import annotations
 
+import hashlib
 import importlib.metadata
 import json
 import platform
@@ -17,8 +18,7 @@ from typing import Any
 
 import yaml
 
-from taxonbot.markdown import code as inline_code
-from taxonbot.markdown import inline as text
+from taxonbot.markdown import code, inline
 
 MANIFEST_FORMAT = "taxonbot-build/1"
 TOOLS = ("taxonbot", "torch", "transformers", "accelerate", "llama_cpp_python", "gguf", "numpy")
@@ -38,6 +38,14 @@ def write_json(path: Path, body: dict[str, Any]) -> None:
     path.write_text(json.dumps(body, indent=1, sort_keys=False) + "\n", encoding="utf-8")
 
 
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def model_card(manifest: dict[str, Any], contributions: list[dict[str, Any]], eval_md: str) -> str:
     version = manifest["version"]
     base = manifest["base"]
@@ -54,15 +62,15 @@ def model_card(manifest: dict[str, Any], contributions: list[dict[str, Any]], ev
         yaml.safe_dump(front, sort_keys=False).rstrip(),
         "---",
         "",
-        f"# Community build {text(version)}",
+        f"# Community build {inline(version)}",
         "",
         "A community model built by taxonbot from the taxonomy at commit "
-        f"{inline_code(manifest['taxonomy_commit'][:12])}: synthetic data generated from the "
+        f"{code(manifest['taxonomy_commit'][:12])}: synthetic data generated from the "
         "merged `qna.yaml` seeds, then tuned in two phases (knowledge, then skills with a "
-        f"replay buffer) from {text(base.get('name', 'the base model'))}.",
+        f"replay buffer) from {inline(base.get('name', 'the base model'))}.",
         "",
         f"- Publishable: **{'yes' if manifest['publishable'] else 'no'}** — "
-        f"{text(manifest['evaluation'].get('summary', ''))}",
+        f"{inline(manifest['evaluation'].get('summary', ''))}",
         f"- Files: `model/` (Hugging Face safetensors + tokenizer), "
         f"`{manifest['export']['gguf']['file']}` (llama.cpp, "
         f"{manifest['export']['gguf']['quant']})",
@@ -74,10 +82,10 @@ def model_card(manifest: dict[str, Any], contributions: list[dict[str, Any]], ev
         for item in contributions:
             pr = f"PR {item['number']}" if item.get("number") else "direct commit"
             people = [p.get("login") or p.get("name") or "" for p in item.get("authors", [])]
-            who = ", ".join(inline_code(str(p)) for p in people if p) or "unknown"
-            title = text(str(item.get("title") or ""))
+            who = ", ".join(code(str(p)) for p in people if p) or "unknown"
+            title = inline(str(item.get("title") or ""))
             paths = [str(leaf.get("path", "")) for leaf in item.get("leaves", [])]
-            leaves = ", ".join(inline_code(path) for path in paths[:6])
+            leaves = ", ".join(code(path) for path in paths[:6])
             lines.append(f"- {pr} by {who}: {title}" + (f" ({leaves})" if leaves else ""))
     else:
         lines.append("No new contributions since the previous build.")
@@ -85,7 +93,7 @@ def model_card(manifest: dict[str, Any], contributions: list[dict[str, Any]], ev
     if failed:
         lines += ["", "Leaves excluded from this build (generation failed):", ""]
         for leaf in failed:
-            lines.append(f"- {inline_code(leaf['leaf'])}: {text(leaf.get('reason', ''))}")
+            lines.append(f"- {code(leaf['leaf'])}: {inline(leaf.get('reason', ''))}")
     data = manifest["data"]
     mixing = manifest["mixing"]
     lines += [
@@ -101,7 +109,7 @@ def model_card(manifest: dict[str, Any], contributions: list[dict[str, Any]], ev
         f"(replay of knowledge {mixing['ratios']['replay_knowledge']:.0%}, "
         f"of the previous build's data {mixing['ratios']['replay_previous']:.0%})"
         f"{_own(mixing['phase2'])}",
-        f"- Teacher: {text(manifest['teacher'].get('model', 'unknown'))}",
+        f"- Teacher: {inline(manifest['teacher'].get('model', 'unknown'))}",
         "",
         "## Training",
         "",
@@ -109,7 +117,7 @@ def model_card(manifest: dict[str, Any], contributions: list[dict[str, Any]], ev
         "|---|---|",
     ]
     for name, value in sorted(manifest["training"]["config"].items()):
-        lines.append(f"| {text(name)} | {text(str(value))} |")
+        lines.append(f"| {inline(name)} | {inline(str(value))} |")
     lines += [
         "",
         "![loss](plots/loss.png)",

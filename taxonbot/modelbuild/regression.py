@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from taxonbot.errors import CannotRun
 from taxonbot.taxonomy.loader import load
 from taxonbot.taxonomy.yamlnode import Node
 
@@ -29,7 +30,7 @@ _SHOWN = 8  # problems spelled out in the error; the rest are counted
 Locate = Callable[[Node, str, str], str]  # (node, YAML path, message) -> "file:line:col: ..."
 
 
-class RegressionSetError(Exception):
+class RegressionSetError(CannotRun):
     """The regression file cannot be used; the message lists each problem and where it is."""
 
 

@@ -3,7 +3,8 @@
 The taxonomy is read at a commit (`git archive` of `taxonomy/` into the work folder, never the
 working tree). Each leaf's key is the sha256 of its qna.yaml blob id at that commit, the
 pipeline, the prompt templates, the teacher model and the generation settings; its samples live
-in an append-only JSONL named by that key (taxonbot/sdg/store.py: a killed build resumes mid-leaf).
+in an append-only JSONL named by that key (the loop, taxonbot/sdg/generate.py, is generate's: a
+killed build resumes mid-leaf).
 A leaf whose key is already complete is reused as is; only new or changed leaves are generated.
 A leaf that cannot be generated (a check error, documents unavailable, the teacher failing) is
 excluded and listed with the reason; it is never silently dropped.
@@ -21,39 +22,26 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from taxonbot.errors import CannotRun
 from taxonbot.modelbuild.trainset import form_counts, leaf_samples
 from taxonbot.runtime import BackendError, ModelBackend
-from taxonbot.sdg.blocks import RunContext
-from taxonbot.sdg.codehash import generation_code_hash
-from taxonbot.sdg.leafjob import DocumentSource, LeafError, leaf_job
-from taxonbot.sdg.pipeline import (
-    PIPELINES_DIR,
-    Budget,
-    LeafRun,
-    PipelineError,
-    load_pipeline,
-    run_leaf,
+from taxonbot.sdg.generate import (
+    GenerationSettings,
+    generate_leaf,
+    inputs_digest,
+    leaf_inputs,
+    pipeline_for,
 )
+from taxonbot.sdg.leafjob import DocumentSource, LeafError, leaf_job
+from taxonbot.sdg.pipeline import PipelineError
 from taxonbot.sdg.progress import ProgressReporter
-from taxonbot.sdg.prompts import templates_hash
-from taxonbot.sdg.store import LeafStore
 
 TAXONOMY = "taxonomy"
 MAX_ARCHIVE_BYTES = 512 * 1024 * 1024
 
 
-class SdgError(Exception):
+class SdgError(CannotRun):
     """The taxonomy cannot be read at that commit; the message says what to do."""
-
-
-@dataclass(frozen=True)
-class GenerationSettings:
-    pairs: int = 50
-    seed: int = 0
-    max_new_tokens: int = 256
-    round_size: int = 16
-    pipelines: Path | None = None  # a folder of pipeline YAMLs instead of taxonbot/sdg/pipelines
-    knowledge_pipeline: str = "knowledge"  # or "knowledge_extractive" (small teachers)
 
 
 @dataclass
@@ -134,15 +122,8 @@ def materialize(repo: Path, commit: str, dest: Path) -> Path:
 
 
 def cache_key(blob: str, pipeline_sha: str, model: dict[str, str], gen: GenerationSettings) -> str:
-    body = {
-        "blob": blob,
-        "pipeline": pipeline_sha,
-        "templates": templates_hash(),
-        "code": generation_code_hash(),
-        "teacher": {k: v for k, v in sorted(model.items()) if k != "n_ctx"},
-        "settings": [gen.pairs, gen.seed, gen.max_new_tokens],  # pipeline: its own hash
-    }
-    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+    """A leaf's cache file name: the digest of what decides its samples, the qna.yaml by blob."""
+    return inputs_digest(leaf_inputs({"blob": blob}, pipeline_sha, model, gen))
 
 
 def generate_leaves(
@@ -188,33 +169,22 @@ def _one_leaf(
         failed.reason = str(exc).replace(str(tree) + "/", "")
         return failed
     try:
-        name = gen.knowledge_pipeline if job.kind == "knowledge" else job.kind
-        pipeline = load_pipeline(name, gen.pipelines or PIPELINES_DIR)
+        pipeline = pipeline_for(job, gen.knowledge_pipeline, gen.pipelines)
     except PipelineError as exc:
         failed.reason = str(exc)
         return failed
     key = cache_key(blob, pipeline.sha256, model, gen)
     header = {"leaf": leaf, "blob": blob, "key": key}
-    store = LeafStore.open(cache_dir / f"{key[:40]}.jsonl", header)
-    status = "cached" if store.done else "generated"
-    if not store.done:
-        budget = Budget(gen.pairs, gen.max_new_tokens, None, gen.round_size)
-        ctx = RunContext(job, teacher, gen.seed, gen.max_new_tokens, store.kept_questions())
-        written = {"n": 0}
-
-        def checkpoint(run: LeafRun, target: int) -> None:
-            store.append(run.samples[written["n"] :])
-            written["n"] = len(run.samples)
-            progress(run, target)
-
-        try:
-            run_leaf(pipeline, ctx, budget, None, checkpoint, store.next_number())
-        except BackendError as exc:
-            failed.reason = f"the teacher model failed: {exc}"
-            failed.key = key
-            return failed
-        store.finish()
-    samples = store.samples()
+    try:
+        made = generate_leaf(
+            job, pipeline, teacher, gen, cache_dir / f"{key[:40]}.jsonl", header, progress
+        )
+    except BackendError as exc:
+        failed.reason = f"the teacher model failed: {exc}"
+        failed.key = key
+        return failed
+    status = "cached" if made.cached else "generated"
+    samples = made.store.samples()
     kept = leaf_samples(
         leaf, phase_kind, [s for s in samples if s.kept], job.chunks, job.task_description
     )

@@ -25,12 +25,12 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from taxonbot.errors import Refused
 from taxonbot.github.port import GitHubError
 from taxonbot.github.values import Comment
-from taxonbot.markdown import code as name
-from taxonbot.markdown import inline as text
+from taxonbot.markdown import code, inline
 from taxonbot.release.announce_github import AnnouncePort
-from taxonbot.release.cut import TAG_PREFIX, BuildManifest
+from taxonbot.release.manifest import TAG_PREFIX, BuildManifest
 from taxonbot.taxonomy.contributions import Contribution
 from taxonbot.taxonomy.leaf import leaf_path
 
@@ -41,8 +41,8 @@ BASELINES = {"previous_build": "the previous build", "base_model": "the base mod
 _SAFE_URL = re.compile(r"^https://[A-Za-z0-9.-]+(?::\d+)?/[A-Za-z0-9._~/%+=&?-]*$")
 
 
-class AnnounceError(Exception):
-    """The build record cannot be announced; the message says what to do."""
+class AnnounceError(Refused):
+    """The build record cannot be announced; the message says what to do. The CLI exits 1."""
 
 
 @dataclass(frozen=True)
@@ -118,7 +118,7 @@ class Outcome:
 
 
 def read_news(manifest: BuildManifest, raw: Mapping[str, Any]) -> BuildNews:
-    """`manifest` is taxonbot.release.cut's checked view of `raw` (version, commit, verdict)."""
+    """`manifest` is `read_manifest`'s checked view of `raw` (version, commit, verdict)."""
     previous = raw.get("previous")
     previous_commit = previous.get("taxonomy_commit") if isinstance(previous, dict) else None
     data = raw.get("data")
@@ -246,7 +246,7 @@ def comment_body(news: BuildNews, leaves: Sequence[str], link: Link | None) -> s
     count = "leaf" if len(leaves) == 1 else f"{len(leaves)} leaves"
     lines = [
         marker(news.version),
-        f"Community build {name(news.version)} trained on this pull request's {count}:",
+        f"Community build {code(news.version)} trained on this pull request's {count}:",
         "",
     ]
     lines += [_score_line(news, leaf) for leaf in leaves[:LEAVES_SHOWN]]
@@ -260,16 +260,16 @@ def comment_body(news: BuildNews, leaves: Sequence[str], link: Link | None) -> s
         f"is {verdict}.",
     ]
     if link is not None:
-        lines += ["", f"[{text(link.label)}]({link.url})"]
+        lines += ["", f"[{inline(link.label)}]({link.url})"]
     return "\n".join(lines) + "\n"
 
 
 def _score_line(news: BuildNews, leaf: str) -> str:
     score = news.scores.get(leaf)
     if score is None:
-        return f"- {name(leaf)}: trained, not scored (the evaluation did not ask it)"
+        return f"- {code(leaf)}: trained, not scored (the evaluation did not ask it)"
     delta = score.after - score.before
-    return f"- {name(leaf)}: score {score.before:.3f} → {score.after:.3f} ({delta:+.3f})"
+    return f"- {code(leaf)}: score {score.before:.3f} → {score.after:.3f} ({delta:+.3f})"
 
 
 def reconcile(comments: Sequence[Comment], login: str, version: str, body: str) -> list[Write]:

@@ -17,8 +17,9 @@ __all__ = [
 
 
 def open_backend(spec: str, **kw: Any) -> ModelBackend:
-    """`--backend` as people write it: "llama.cpp" (the bundled SmolLM2 or model_path=...), a
-    path to a .gguf, or the http(s) URL of an OpenAI-compatible server (needs model=...)."""
+    """`--teacher` (gaps: `--novelty-model`) as people write it: "llama.cpp" (the bundled
+    SmolLM2 or model_path=...), a path to a .gguf, or the http(s) URL of an OpenAI-compatible
+    server (needs model=...)."""
     if spec.startswith(("http://", "https://")):
         from taxonbot.runtime.openai_http import OpenAIHTTPBackend
 

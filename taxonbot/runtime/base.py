@@ -6,8 +6,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from taxonbot.errors import CannotRun
 
-class BackendError(Exception):
+
+class BackendError(CannotRun):
     """A backend could not produce a completion; the message says what to do."""
 
 

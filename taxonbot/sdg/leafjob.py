@@ -11,6 +11,7 @@ from taxonbot.check.rules.context import CheckOptions
 from taxonbot.check.run import check_file
 from taxonbot.documents.fetch import fetch_documents
 from taxonbot.documents.rules import DocumentError, ref_from_qna
+from taxonbot.errors import CannotRun
 from taxonbot.sdg.chunking import TokenCounter, chunk_text, estimate_tokens
 from taxonbot.sdg.sample import LeafJob, Seed
 from taxonbot.taxonomy.findings import Severity
@@ -18,7 +19,7 @@ from taxonbot.taxonomy.leaf import leaf_path
 from taxonbot.taxonomy.loader import load
 
 
-class LeafError(Exception):
+class LeafError(CannotRun):
     """This leaf cannot be generated for; the message says why and what to do."""
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import yaml
 
+from taxonbot.errors import CannotRun
 from taxonbot.schemas import validator
 from taxonbot.sdg.blocks import BLOCKS, BlockSpec, RunContext
 from taxonbot.sdg.sample import LeafJob, Sample
@@ -20,7 +21,7 @@ PIPELINES_DIR = Path(__file__).resolve().parent / "pipelines"
 SCHEMA_ID = "https://taxonbot.dev/schemas/pipeline.json"
 
 
-class PipelineError(Exception):
+class PipelineError(CannotRun):
     """A pipeline file is missing or malformed (a bug in our data, reported plainly)."""
 
 

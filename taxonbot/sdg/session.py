@@ -1,20 +1,19 @@
-"""What preview and generate share: choosing leaves, opening the model, running leaves."""
+"""What preview and generate share: their options, choosing leaves, running leaves."""
 
 from __future__ import annotations
 
-import argparse
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, field
 
 from taxonbot.check.run import discover
-from taxonbot.runtime import ModelBackend, open_backend
+from taxonbot.runtime import ModelBackend
+from taxonbot.runtime.open import ModelSpec
 from taxonbot.sdg.blocks import RunContext
+from taxonbot.sdg.generate import pipeline_for
 from taxonbot.sdg.leafjob import DocumentSource, LeafError, leaf_job
-from taxonbot.sdg.pipeline import Budget, LeafRun, Pipeline, load_pipeline, run_leaf
+from taxonbot.sdg.pipeline import Budget, LeafRun, run_leaf
 from taxonbot.sdg.progress import ProgressReporter
-from taxonbot.sdg.sample import LeafJob
 from taxonbot.taxonomy.changed import changed_files
 
 
@@ -25,81 +24,45 @@ class LeafOutcome:
     error: str = ""  # why this leaf produced nothing (bad leaf, documents unavailable, ...)
 
 
-def add_common_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("paths", nargs="*", metavar="PATH", help="qna.yaml files or folders")
-    parser.add_argument("--changed-since", metavar="REF", help="only leaves changed since REF")
-    parser.add_argument(
-        "--backend",
-        default="llama.cpp",
-        help="llama.cpp (default model), a .gguf path, or an http(s):// "
-        "OpenAI-compatible server URL",
-    )
-    parser.add_argument("--model", help="model name for an HTTP backend")
-    parser.add_argument("--concurrency", type=int, default=4, help="HTTP requests in flight")
-    parser.add_argument("--threads", type=int, default=2, help="llama.cpp CPU threads")
-    parser.add_argument("--seed", type=int, default=0, help="for reproducible sampling")
-    parser.add_argument("--max-new-tokens", type=int, default=256, help="cap per generation")
-    parser.add_argument(
-        "--knowledge-pipeline",
-        default="auto",
-        choices=("auto", "knowledge", "knowledge_extractive"),
-        help="knowledge (LAB: the model writes and judges pairs), knowledge_extractive "
-        "(answers are the document's sentences; for small models), or auto (default: LAB for "
-        "an http(s) backend, extractive for a local GGUF)",
-    )
-    parser.add_argument(
-        "--docs-cache",
-        default=".cache/documents",
-        help="where fetched knowledge documents are kept",
-    )
-    parser.add_argument("--docs-mirror", help=argparse.SUPPRESS)  # offline demos and tests
+@dataclass(frozen=True)
+class SdgOptions:
+    """What preview and generate are asked (taxonbot/cli/sdgoptions.py reads it from argv)."""
+
+    docs: DocumentSource  # where knowledge documents are fetched to (an absolute folder)
+    paths: tuple[str, ...] = ()  # qna.yaml files or folders; none: the whole taxonomy/
+    base: str | None = None  # only the leaves changed since this git ref
+    teacher: ModelSpec = field(default_factory=ModelSpec)
+    seed: int = 0
+    max_new_tokens: int = 256
+    knowledge_pipeline: str = "auto"  # or "knowledge", "knowledge_extractive"
 
 
-def select_leaves(args: argparse.Namespace) -> list[str]:
-    if args.changed_since:
-        files = changed_files(args.changed_since)
-    else:
-        files = list(discover(args.paths or ["taxonomy"]))
+def select_leaves(paths: tuple[str, ...] | list[str], base: str | None) -> list[str]:
+    """The qna.yaml files to generate for: those changed since `base`, else under `paths`."""
+    files = changed_files(base) if base else list(discover(list(paths) or ["taxonomy"]))
     return [f for f in files if f.endswith("qna.yaml")]
-
-
-def open_model(args: argparse.Namespace) -> ModelBackend:
-    options: dict[str, object] = {}
-    if args.backend.startswith(("http://", "https://")):
-        options = {"model": args.model, "concurrency": args.concurrency} if args.model else {}
-    else:
-        options = {"n_threads": args.threads, "seed": args.seed}
-    return open_backend(args.backend, **options)
-
-
-def document_source(args: argparse.Namespace) -> DocumentSource:
-    mirror = Path(args.docs_mirror) if args.docs_mirror else None
-    # Absolute: taxonbot.documents runs git from inside the cache, where a relative path (such as
-    # the
-    # default .cache/documents) would point somewhere else.
-    return DocumentSource(Path(args.docs_cache).resolve(), mirror)
 
 
 def run_leaves(
     paths: list[str],
     backend: ModelBackend,
     budget: Budget,
-    args: argparse.Namespace,
+    options: SdgOptions,
     progress: ProgressReporter,
 ) -> Iterator[LeafOutcome]:
     deadline = None if budget.seconds is None else time.monotonic() + budget.seconds
-    docs = document_source(args)
+    knowledge = knowledge_pipeline(options.knowledge_pipeline, options.teacher)
     for path in paths:
         progress.start_leaf(path)
         try:
-            job = leaf_job(path, docs)
+            job = leaf_job(path, options.docs)
         except LeafError as exc:
             progress.skip_leaf(str(exc))
             yield LeafOutcome(path, error=str(exc))
             continue
         run = run_leaf(
-            pipeline_for(job, knowledge_pipeline(args.knowledge_pipeline, args.backend)),
-            RunContext(job, backend, args.seed, budget.max_new_tokens),
+            pipeline_for(job, knowledge),
+            RunContext(job, backend, options.seed, budget.max_new_tokens),
             budget,
             deadline,
             progress,
@@ -108,16 +71,11 @@ def run_leaves(
         yield LeafOutcome(path, run)
 
 
-def pipeline_for(job: LeafJob, knowledge: str = "knowledge") -> Pipeline:
-    return load_pipeline(knowledge if job.kind == "knowledge" else job.kind)
-
-
-def knowledge_pipeline(name: str, backend: str) -> str:
+def knowledge_pipeline(name: str, teacher: ModelSpec) -> str:
     """`auto`: a model behind an OpenAI-compatible server is taken to be strong enough to write
     and judge knowledge pairs (LAB's pipeline); a local GGUF on the CPU, such as the bundled
     135M model, is not (its judges rejected 30 of 30 pairs), and gets the extractive pipeline
     (answers are the document's own sentences, the model writes only the questions)."""
     if name != "auto":
         return name
-    remote = backend.startswith(("http://", "https://"))
-    return "knowledge" if remote else "knowledge_extractive"
+    return "knowledge" if teacher.remote else "knowledge_extractive"

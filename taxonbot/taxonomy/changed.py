@@ -1,4 +1,4 @@
-"""Which taxonomy files a branch changed, for `check` and `preview --changed-since REF`.
+"""Which taxonomy files a branch changed, for `check` and `preview --base REF`.
 
 One comparison with the merge base (taxonbot.taxonomy.diff: two git processes, whatever the branch
 length),

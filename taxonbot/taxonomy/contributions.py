@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+from taxonbot.errors import CannotRun
 from taxonbot.taxonomy.diff import (
     DIFF_OPTIONS,
     STATUSES,
@@ -55,7 +56,7 @@ _NOREPLY = re.compile(
 _COAUTHOR = re.compile(r"^co-authored-by:\s*(.*?)\s*<([^<>]*)>\s*$", re.IGNORECASE | re.MULTILINE)
 
 
-class ContributionError(Exception):
+class ContributionError(CannotRun):
     """git could not answer; the message names the ref and what to do."""
 
 

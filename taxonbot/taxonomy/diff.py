@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from taxonbot.errors import CannotRun
 from taxonbot.taxonomy.leaf import ATTRIBUTION_NAME, QNA_NAME, leaf_path
 
 STATUSES = {"A": "added", "C": "added", "D": "deleted", "R": "renamed"}  # others: changed
@@ -52,7 +53,7 @@ PATHSPECS = (":(glob)**/*.yaml", ":(glob)**/*.yml", f":(glob)**/{ATTRIBUTION_NAM
 GIT_TIMEOUT_S = 120
 
 
-class DiffError(Exception):
+class DiffError(CannotRun):
     """git could not answer; the message says what to do."""
 
 
@@ -249,7 +250,7 @@ def _read(file: str) -> bytes:
 
 def _git(repo_dir: str) -> Any:
     try:
-        import git  # lazy: ~70 ms, and `taxonbot check` without --changed-since never needs it
+        import git  # lazy: ~70 ms, and `taxonbot check` without --base never needs it
     except ImportError as exc:  # GitPython raises this when it cannot run `git version`
         raise DiffError(f"cannot run git ({exc}); install git and put it on PATH.") from exc
     return git.Git(repo_dir)

@@ -6,17 +6,24 @@ weights, optimizer, scheduler, RNG states of python, numpy and torch), then our
 last, everything is fsynced, and the folder is renamed to `step-N`: a rename within one
 folder is atomic, so a kill leaves either a whole `step-N` or a `.tmp-*` that the next run
 deletes. A `step-N` that lost or truncated a file (a bad copy, a full disk) is reported and
-skipped in favour of the one before it.
+skipped in favour of the one before it. `fingerprint` says whether a checkpoint is this very
+run's (same data, settings, base model, processes): only then is resuming from it exact.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
 import shutil
+from array import array
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+from taxonbot.train.config import TrainConfig
+from taxonbot.train.packing import PackedRow
 
 STATE = "trainer_state.json"
 FORMAT = "taxonbot-train-checkpoint/1"
@@ -120,3 +127,33 @@ class CheckpointStore:
             if path.stat().st_size != size:
                 raise CheckpointProblem(f"{name} has {path.stat().st_size} bytes, not {size}")
         return state
+
+
+def fingerprint(
+    config: TrainConfig, rows: Sequence[PackedRow], processes: int, base: Path, layout: str = ""
+) -> str:
+    """Same data, settings, base, processes and layout ⇔ same value: what makes a resume exact.
+
+    The layout (replicated or sharded) is in it because the two sum gradients in different
+    orders and write different checkpoint files."""
+    digest = hashlib.sha256()
+    head = {"config": config.fingerprinted(), "processes": processes, "layout": layout}
+    head["base_config"] = (base / "config.json").read_text(encoding="utf-8")
+    head["base_weights"] = weights_stamp(base)
+    if config.distill_from:
+        head["reference_weights"] = weights_stamp(Path(config.distill_from))
+    digest.update(json.dumps(head, sort_keys=True, default=str).encode())
+    for row in rows:
+        digest.update(array("q", row.input_ids).tobytes() + array("q", row.labels).tobytes())
+        digest.update(array("q", row.position_ids).tobytes())
+        if row.distill:
+            digest.update(b"distill" + bytes(row.distill))
+    return digest.hexdigest()
+
+
+def weights_stamp(folder: Path) -> list[tuple[str, int, int]]:
+    """Size and modification time stand for the weights' content without reading gigabytes:
+    a retrained phase 1 rewrites its final folder, which makes phase 2's checkpoints stale."""
+    return sorted(
+        (p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in folder.glob("*.safetensors")
+    )

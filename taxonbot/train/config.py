@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -14,6 +16,15 @@ from taxonbot.train import TrainError
 # Settings that change only how often state is saved, not what is computed: a run may resume
 # under other values of these.
 NOT_IN_FINGERPRINT = ("checkpoint_every", "keep_checkpoints")
+RESULT_FILE = "train_result.json"  # a phase's TrainResult, in its final folder
+# What a setting's annotation asks of a value read from JSON (Literal settings are strings; which
+# strings, `problems` says).
+_KINDS: dict[str, tuple[str, tuple[type, ...]]] = {
+    "float": ("a number", (int, float)),
+    "int": ("a whole number", (int,)),
+    "bool": ("true or false", (bool,)),
+    "str": ("a string", (str,)),
+}
 
 
 @dataclass(frozen=True)
@@ -37,6 +48,24 @@ class TrainConfig:
     # An HF model folder: samples marked "distill" learn its next-token distribution (KL)
     # instead of their written tokens. Each process holds a whole copy of it (not sharded).
     distill_from: str | None = None
+
+    @classmethod
+    def from_mapping(cls, values: Any, source: str) -> TrainConfig:
+        """The settings in `values` (a JSON object; `source` names where it came from), or a
+        TrainError with a sentence for an unknown setting or a value of the wrong type. Which
+        values are sensible is `check`'s question."""
+        if not isinstance(values, Mapping):
+            raise TrainError(f"{source}: training settings must be a JSON object")
+        fields = {f.name: str(f.type) for f in dataclasses.fields(cls)}
+        unknown = [key for key in values if key not in fields]
+        if unknown:
+            raise TrainError(f"{source}: {_unknown(unknown, sorted(fields))}")
+        wrong = [
+            p for key, value in values.items() if (p := _type_problem(key, fields[key], value))
+        ]
+        if wrong:
+            raise TrainError(f"{source}: " + "; ".join(wrong))
+        return cls(**values)
 
     def problems(self) -> list[str]:
         found = []
@@ -93,3 +122,25 @@ class TrainResult:
         values = json.loads(path.read_text(encoding="utf-8"))
         names = {f.name for f in dataclasses.fields(cls)}
         return cls(**{key: value for key, value in values.items() if key in names})
+
+
+def _unknown(keys: list[str], names: list[str]) -> str:
+    said = []
+    for key in keys:
+        close = difflib.get_close_matches(str(key), names, n=1)
+        said.append(f"{key!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+    return (
+        f"unknown setting{'s' if len(keys) > 1 else ''} {', '.join(said)}; the settings are "
+        f"{', '.join(names)} (TrainConfig in taxonbot/train/config.py)"
+    )
+
+
+def _type_problem(name: str, annotation: str, value: Any) -> str | None:
+    optional = "None" in annotation
+    if value is None and optional:
+        return None
+    what, types = _KINDS.get(annotation.split(" | ")[0], _KINDS["str"])
+    if isinstance(value, types) and (bool in types or not isinstance(value, bool)):
+        return None
+    shown = json.dumps(value, ensure_ascii=False, default=repr)
+    return f"{name} must be {what}{' or null' if optional else ''}, not {shown}"

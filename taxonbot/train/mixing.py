@@ -4,9 +4,8 @@ Phase 2 replays a share of phase 1's knowledge and of the previous build's data 
 model does not forget them while it learns the skills (upstream InstructLab's phased training
 does the same). Both phases may also replay the start model's own answers to general requests
 (taxonbot/modelbuild/selfreplay.py), `replay_self` times as many as the phase's own samples, at
-most all of
-them, so that neither phase wears away what the model could already do. The record goes into
-the build manifest as it is.
+most all of them, so that neither phase wears away what the model could already do. The record
+goes into the build manifest as it is.
 """
 
 from __future__ import annotations

@@ -1,10 +1,10 @@
 """`python -m taxonbot.train.phase`: one training phase as its own program, for launchers.
 
-`taxonbot build --launcher "torchrun --nproc_per_node 8" --fsdp` (or `--launcher "accelerate
-launch --num_processes 8 --use_fsdp"`, or a multi-node line of either) runs each phase through
-this module in as many processes as the launcher starts; the same `train_phase` then splits
-every step's batches across them, and with FSDP shards the model too (`parallel.py`). The
-phase's data and settings come from files the build wrote; the result is
+The child of `launch.py`: `taxonbot build --launcher "torchrun --nproc_per_node 8" --fsdp` (or
+`--launcher "accelerate launch --num_processes 8 --use_fsdp"`, or a multi-node line of either)
+runs each phase through this module in as many processes as the launcher starts; the same
+`train_phase` then splits every step's batches across them, and with FSDP shards the model too
+(`parallel.py`). The phase's data and settings come from files the parent wrote; the result is
 `OUT/final/train_result.json`.
 """
 
@@ -17,12 +17,16 @@ import sys
 from pathlib import Path
 from typing import NoReturn
 
+from taxonbot.exits import Exit
 from taxonbot.train import TrainError
 from taxonbot.train.config import TrainConfig
 
+# This module's dotted name, also when it runs as `python -m` (where __name__ is "__main__").
+NAME = __spec__.name if __spec__ is not None else __name__
+
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m taxonbot.train.phase", description=__doc__)
+    parser = argparse.ArgumentParser(prog=f"python -m {NAME}", description=__doc__)
     parser.add_argument("--model", required=True, help="the HF folder to start from")
     parser.add_argument("--data", required=True, help="chat samples, one JSON object a line")
     parser.add_argument("--config", required=True, help="TrainConfig fields as a JSON object")
@@ -34,16 +38,14 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         settings = json.loads(Path(args.config).read_text(encoding="utf-8"))
-        if not isinstance(settings, dict):
-            raise TrainError(f"{args.config}: training settings must be a JSON object")
-        config = TrainConfig(**settings)
+        config = TrainConfig.from_mapping(settings, args.config)
         train_phase(args.model, read_samples(args.data), config, args.out, resume=args.resume)
-    except (TrainError, OSError, ValueError, TypeError) as exc:
-        print(f"taxonbot.train.phase: {exc}", file=sys.stderr)
-        return 2
+    except (TrainError, OSError, ValueError) as exc:
+        print(f"{NAME}: {exc}", file=sys.stderr)
+        return Exit.CANNOT
     finally:
         leave_process_group()
-    return 0
+    return Exit.OK
 
 
 def leave_process_group() -> None:

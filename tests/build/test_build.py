@@ -6,17 +6,18 @@ from __future__ import annotations
 import errno
 import json
 import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from taxonbot.cli.main import main
+from taxonbot.modelbuild import BuildError
 from taxonbot.modelbuild import run as build_run
-from taxonbot.modelbuild.run import BuildError, BuildOptions, build, load_previous
+from taxonbot.modelbuild.options import BuildOptions
+from taxonbot.modelbuild.previous import load_previous
+from taxonbot.modelbuild.run import build
 from taxonbot.modelbuild.sdgdata import (
-    GenerationSettings,
     SdgError,
     cache_key,
     generate_leaves,
@@ -24,28 +25,21 @@ from taxonbot.modelbuild.sdgdata import (
     materialize,
     resolve_commit,
 )
+from taxonbot.modelbuild.stages import ExportRecord, GeneratedData, SelfReplayData, TrainedPhases
+from taxonbot.sdg.generate import GenerationSettings
+from taxonbot.train.config import TrainResult
+from tests.support.git import Repo
 
 ROOT = Path(__file__).resolve().parents[2]
 HAIKU = "compositional_skills/writing/freeform/poetry/haiku_about_weather"
 WATER = "knowledge/science/earth_science/water_cycle"
 
 
-def git(repo: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", "-C", str(repo), "-c", "user.name=T", "-c", "user.email=t@example.com", *args],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
-
-
 def taxonomy_repo(path: Path, leaves: tuple[str, ...] = (HAIKU, WATER)) -> Path:
-    path.mkdir()
-    git(path, "init", "-q", "-b", "main")
+    repo = Repo(path).init()
     for leaf in leaves:
         shutil.copytree(ROOT / "taxonomy" / leaf, path / "taxonomy" / leaf)
-    git(path, "add", "-A")
-    git(path, "commit", "-q", "-m", "Merge pull request #7 from jo/leaves")
+    repo.commit("Merge pull request #7 from jo/leaves")
     return path
 
 
@@ -79,11 +73,8 @@ def test_a_commit_that_is_not_there_or_has_no_taxonomy_is_a_clear_error(tmp_path
     with pytest.raises(SdgError, match="is not a commit"):
         resolve_commit(repo, "no-such-branch")
     empty = tmp_path / "empty"
-    empty.mkdir()
-    git(empty, "init", "-q", "-b", "main")
-    (empty / "README.md").write_text("x\n")
-    git(empty, "add", "-A")
-    git(empty, "commit", "-q", "-m", "x")
+    Repo(empty).init().write("README.md", "x\n")
+    Repo(empty).commit("x")
     with pytest.raises(SdgError, match="nothing to build"):
         leaves_at(empty, resolve_commit(empty, "HEAD"))
 
@@ -104,7 +95,7 @@ def test_the_cache_key_follows_the_generation_code(
 ) -> None:
     """A change to how spans are cut, pairs judged or questions deduplicated must not reuse what
     the old code kept; the modules are found from the imports, not a hand-kept list."""
-    import taxonbot.modelbuild.sdgdata as sdgdata
+    import taxonbot.sdg.generate
     from taxonbot.sdg import codehash
 
     copy = tmp_path / "taxonbot"
@@ -112,6 +103,7 @@ def test_the_cache_key_follows_the_generation_code(
     files = {p.relative_to(copy).as_posix() for p in codehash.generation_modules(copy)}
     # The dedupe block's similarity rule lives in the check's rules; the old list missed it.
     assert {"sdg/grounding.py", "sdg/blocks.py", "check/rules/questions.py"} <= files
+    assert {"sdg/generate.py", "sdg/store.py"} <= files  # the loop and its key
     assert "cli/check.py" not in files and "train/loop.py" not in files
     assert codehash.generation_code_hash(copy) == codehash.generation_code_hash()
     keys = []
@@ -126,7 +118,7 @@ def test_the_cache_key_follows_the_generation_code(
 
     teacher, gen = {"model": "a.gguf"}, GenerationSettings(pairs=10)
     before = cache_key("a" * 40, "p", teacher, gen)
-    monkeypatch.setattr(sdgdata, "generation_code_hash", lambda: keys[-1])
+    monkeypatch.setattr(taxonbot.sdg.generate, "generation_code_hash", lambda: keys[-1])
     assert cache_key("a" * 40, "p", teacher, gen) != before
 
 
@@ -154,7 +146,7 @@ def test_a_leaf_that_cannot_be_generated_is_listed_with_its_reason(tmp_path: Pat
     repo = taxonomy_repo(tmp_path / "repo", (HAIKU,))
     qna = repo / "taxonomy" / HAIKU / "qna.yaml"
     qna.write_text(qna.read_text() + "oops: [\n")
-    git(repo, "commit", "-qam", "break it")
+    Repo(repo).git("commit", "-qam", "break it")
     commit = resolve_commit(repo, "HEAD")
     tree = materialize(repo, commit, tmp_path / "tree")
     (found,) = generate_leaves(
@@ -264,12 +256,13 @@ def test_a_build_killed_during_export_leaves_no_build_and_the_rerun_completes(
     final = tmp_path / "final"
     final.mkdir()
     (final / "config.json").write_text("{}")
-    data = {"leaves": [], "record": {"leaves": []}, "teacher": {"model": "t"}}
-    phases = {"final_dir": final, "record": {"config": {}}, "losses": {"phase2": [1.0, 0.5]}}
+    data = GeneratedData((), {"model": "t"}, GenerationSettings(), "code")
+    trained = TrainResult(steps=2, losses=[1.0, 0.5], final_dir=str(final))
+    phases = TrainedPhases(final, {}, {"phase1": None, "phase2": trained})
     monkeypatch.setattr(build_run, "convert_base", lambda gguf, cache: tmp_path)
     monkeypatch.setattr(build_run, "generate_data", lambda *a: data)
-    monkeypatch.setattr(build_run, "self_replay_data", lambda *a: {"samples": [], "record": {}})
-    monkeypatch.setattr(build_run, "train_phases", lambda *a: (phases, {"ratios": {}}))
+    monkeypatch.setattr(build_run, "self_replay_data", lambda *a: SelfReplayData((), {}))
+    monkeypatch.setattr(build_run, "train_phases", lambda *a: phases)
     monkeypatch.setattr(build_run, "credit", lambda *a: [])
     monkeypatch.setattr(build_run, "model_card", lambda *a: "card\n")
 
@@ -284,15 +277,15 @@ def test_a_build_killed_during_export_leaves_no_build_and_the_rerun_completes(
         base_model=tmp_path / "b.gguf",
         evaluate=False,
         replay_self=0,  # the fake base model cannot answer the self-replay prompts
+        version="v1",
     )
-    options.version = "v1"
     with pytest.raises(KeyboardInterrupt):
         build(options)
     assert not (tmp_path / "builds" / "v1").exists(), "no half-written build to publish"
 
-    def export(final_dir: Path, staging: Path, quant: str) -> dict[str, Any]:
+    def export(final_dir: Path, staging: Path, quant: str) -> ExportRecord:
         (staging / "model.Q4_K_M.gguf").write_bytes(b"a whole model")
-        return {"gguf": {"file": "model.Q4_K_M.gguf", "quant": quant}}
+        return ExportRecord((), {"file": "model.Q4_K_M.gguf", "quant": quant})
 
     monkeypatch.setattr(build_run, "export_build", export)
     folder, _ = build(options)
@@ -311,3 +304,33 @@ def test_an_unknown_train_config_setting_gets_a_sentence_not_a_type_error(
     err = capsys.readouterr().err
     assert code != 0 and "Traceback" not in err
     assert "unknown setting 'learning_rat'" in err and "learning_rate" in err
+
+
+def test_the_command_line_becomes_typed_options(tmp_path: Path) -> None:
+    """--seed seeds training unless --train-config says otherwise; the flags win over both."""
+    import argparse
+
+    from taxonbot.cli import build as build_cli
+    from taxonbot.runtime.open import ModelSpec
+
+    parser = argparse.ArgumentParser()
+    build_cli.configure(parser)
+    config = tmp_path / "train.json"
+    config.write_text('{"seed": 5, "epochs": 3, "max_len": 512}', "utf-8")
+    argv = ["--seed", "9", "--train-config", str(config), "--max-len", "256", "--threads", "3"]
+    options = build_cli.options(parser.parse_args([*argv, "--teacher", "http://h:1"]))
+    assert options.teacher == ModelSpec("http://h:1", None, 4, 3, 9)
+    assert (options.train.seed, options.train.epochs, options.train.max_len) == (5, 3, 256)
+    assert options.gen.seed == options.seed == 9 and options.threads == 3
+    plain = build_cli.options(parser.parse_args([]))
+    assert plain.train is not None and plain.train.seed == 0 and plain.teacher == ModelSpec()
+
+
+def test_a_mistyped_train_config_setting_gets_a_sentence(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "train.json"
+    config.write_text('{"epochs": "three"}', "utf-8")
+    assert main(["build", "--repo", str(tmp_path), "--train-config", str(config)]) == 2
+    err = capsys.readouterr().err
+    assert f'taxonbot build: --train-config {config}: epochs must be a number, not "three"' in err

@@ -9,28 +9,20 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from taxonbot.cli.main import main
 from tests.doubles.docmirror import build_mirror
+from tests.support.git import Repo
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.model]
 ROOT = Path(__file__).resolve().parents[2]
 HAIKU = "compositional_skills/writing/freeform/poetry/haiku_about_weather"
 WATER = "knowledge/science/earth_science/water_cycle"
 SMALL = ["--pairs", "2", "--max-new-tokens", "64", "--max-steps", "2", "--max-len", "256"]
 SMALL += ["--grad-accum", "1", "--no-eval"]
-
-
-def git(repo: Path, *args: str) -> None:
-    subprocess.run(
-        ["git", "-C", str(repo), "-c", "user.name=Jo", "-c", "user.email=jo@example.com", *args],
-        check=True,
-        capture_output=True,
-    )
 
 
 def test_a_build_exports_a_gguf_that_answers_and_the_next_build_is_incremental(
@@ -40,12 +32,10 @@ def test_a_build_exports_a_gguf_that_answers_and_the_next_build_is_incremental(
     mirror = tmp_path / "mirror"
     build_mirror(mirror)
     repo = tmp_path / "repo"
-    repo.mkdir()
-    git(repo, "init", "-q", "-b", "main")
+    taxonomy = Repo(repo, author=("Jo", "jo@example.com")).init()
     for leaf in (HAIKU, WATER):
         shutil.copytree(ROOT / "taxonomy" / leaf, repo / "taxonomy" / leaf)
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", "Merge pull request #7 from jo/weather")
+    taxonomy.commit("Merge pull request #7 from jo/weather")
     common = ["--repo", str(repo), "--out", str(tmp_path / "builds"), *SMALL]
     common += ["--docs-mirror", str(mirror), "--docs-cache", str(tmp_path / "docs")]
     prompts = tmp_path / "prompts.yaml"  # the shortest list allowed, to keep the test quick
@@ -98,7 +88,7 @@ def test_a_build_exports_a_gguf_that_answers_and_the_next_build_is_incremental(
     qna = repo / "taxonomy" / HAIKU / "qna.yaml"
     text = qna.read_text("utf-8")
     qna.write_text(text.replace("Write a haiku about the weather", "Write a haiku on the weather"))
-    git(repo, "commit", "-qam", "Merge pull request #8 from jo/haiku")
+    taxonomy.git("commit", "-qam", "Merge pull request #8 from jo/haiku")
     # All of the first build's data replayed: phase 2 has data whatever the judges keep now.
     again_argv = ["--version", "b2", "--previous", str(first), "--replay-previous", "1"]
     again_argv += ["--replay-self", "0"]

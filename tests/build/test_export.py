@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from taxonbot.exits import Exit
 from taxonbot.modelbuild import converter_install
 from taxonbot.modelbuild.converter import (
     SETUP_COMMAND,
@@ -193,6 +194,7 @@ def test_a_tiny_model_quantizes_with_fallbacks_and_loads(tmp_path: Path) -> None
 # --- bad input ------------------------------------------------------------------------------
 
 
+@pytest.mark.model
 def test_an_architecture_the_converter_lacks_is_named_with_the_converter_version(
     tmp_path: Path, previous_build: Path
 ) -> None:
@@ -262,6 +264,7 @@ def test_a_custom_trained_tokenizer_gets_an_explanation(
         to_gguf(hf_dir, tmp_path / "model.gguf", converter=converter, quant="F16")
 
 
+@pytest.mark.model
 def test_an_unknown_quant_type_is_refused_before_any_work(
     fake_converter: FakeConverter, hf_dir: Path, tmp_path: Path
 ) -> None:
@@ -303,6 +306,7 @@ def test_a_failing_converter_leaves_the_previous_gguf_and_shows_its_last_lines(
     assert leftovers(previous_build.parent) == []
 
 
+@pytest.mark.model
 @needs_llama_cpp
 def test_a_failing_quantization_leaves_the_previous_gguf_and_says_why(
     fake_converter: FakeConverter, hf_dir: Path, previous_build: Path
@@ -425,7 +429,7 @@ def test_an_sdist_with_another_hash_is_refused_and_nothing_is_installed(
     sdist = tmp_path / "llama_cpp_python-0.3.36.tar.gz"
     sdist.write_bytes(b"not the real sdist")
     dest = tmp_path / "converter"
-    assert converter_install.main(["--sdist", str(sdist), "--dest", str(dest)]) == 1
+    assert converter_install.main(["--sdist", str(sdist), "--dest", str(dest)]) == Exit.CANNOT
     assert "is not the llama-cpp-python 0.3.36 sdist" in capsys.readouterr().err
     assert not dest.exists()
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import copy
 import json
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from taxonbot.comment.commands import HELP, PAIRS_DEFAULT, REFUSAL, CommandDecision, parse_command
 from tests.comment import html_of
+from tests.doubles.fake_github import PAYLOADS
 
 
 def payload(
@@ -151,9 +151,9 @@ def test_only_new_comments_on_pull_requests_by_people_count() -> None:
     assert parse_command(broken).kind == "ignore"
 
 
-def test_a_real_issue_comment_payload(shared_dir: Path) -> None:
+def test_a_real_issue_comment_payload() -> None:
     """GitHub's example delivery: a comment on an issue, then the same on a pull request."""
-    path = shared_dir / "github-payloads" / "issue_comment" / "created.payload.json"
+    path = PAYLOADS / "issue_comment" / "created.payload.json"
     event = json.loads(path.read_text())
     assert parse_command(event).kind == "ignore"  # not a command, not a pull request
     on_pr = copy.deepcopy(event)

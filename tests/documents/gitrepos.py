@@ -11,30 +11,31 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from taxonbot.documents.rules import DocumentRef
-from tests.doubles.docmirror import pinned_git
+from tests.doubles.docmirror import docs_repo
 
 REPO_URL = "https://github.com/owner/docs"
 A_MD = b"# A\n\nAlpha facts.\n"
 B_MD = b"# B\n\nBeta facts, caf\xc3\xa9.\n"
 BIG_BYTES = 3 * 1024 * 1024
-# The same pinned identity and date as tests.doubles.docmirror, so hashes match the community
-# taxonomy's.
-git = pinned_git
 
 
 def make_repo(
     work: Path, files: Mapping[str, bytes], symlinks: Mapping[str, str] | None = None
 ) -> str:
     """Commit `files` and `symlinks` in a fresh work tree; return the commit hash."""
-    git("init", "--quiet", "-b", "main", str(work), cwd=work.parent)
+    repo = docs_repo(work).init()
     for name, content in files.items():
         (work / name).parent.mkdir(parents=True, exist_ok=True)
         (work / name).write_bytes(content)
     for name, target in (symlinks or {}).items():
         (work / name).symlink_to(target)
-    git("add", "--all", cwd=work)
-    git("commit", "--quiet", "-m", "documents", cwd=work)
-    return git("rev-parse", "HEAD", cwd=work)
+    return repo.commit("documents")
+
+
+def git(*args: str, cwd: Path) -> str:
+    """git in `cwd` with tests.doubles.docmirror's pinned identity and date (the hashes the
+    community taxonomy pins)."""
+    return docs_repo(cwd).git(*args)
 
 
 @dataclass

@@ -34,6 +34,7 @@ def reference() -> Embedder:
     return Embedder(engine="transformers")
 
 
+@pytest.mark.model
 def test_rows_are_float32_unit_vectors_in_input_order(embedder: Embedder) -> None:
     vectors = embedder.embed(TEXTS)
     assert vectors.shape == (len(TEXTS), 384)
@@ -43,18 +44,21 @@ def test_rows_are_float32_unit_vectors_in_input_order(embedder: Embedder) -> Non
     np.testing.assert_allclose(swapped, vectors[[2, 0]], atol=1e-5)
 
 
+@pytest.mark.model
 def test_a_text_is_its_own_nearest_neighbour_with_cosine_one(embedder: Embedder) -> None:
     vectors = embedder.embed(TEXTS[:3])
     cosines = vectors @ vectors.T
     np.testing.assert_allclose(np.diag(cosines), 1.0, atol=1e-5)
 
 
+@pytest.mark.model
 def test_paraphrases_are_close_and_unrelated_questions_far(embedder: Embedder) -> None:
     bread, recipe, black_holes = embedder.embed(TEXTS[:3])
     assert float(bread @ recipe) > 0.7
     assert float(bread @ black_holes) < 0.2
 
 
+@pytest.mark.model
 def test_batch_size_does_not_change_the_vectors() -> None:
     one_by_one = Embedder(batch_size=1, engine="torch").embed(TEXTS)
     together = Embedder(batch_size=64, engine="torch").embed(TEXTS)
@@ -65,17 +69,20 @@ def test_nothing_to_embed_gives_an_empty_matrix(embedder: Embedder) -> None:
     assert embedder.embed([]).shape == (0, 384)
 
 
+@pytest.mark.model
 def test_both_engines_give_the_same_vectors(embedder: Embedder, reference: Embedder) -> None:
     # The cache mixes vectors from both (small jobs use the light one): they must agree.
     np.testing.assert_allclose(embedder.embed(TEXTS), reference.embed(TEXTS), atol=1e-5)
 
 
+@pytest.mark.model
 def test_auto_takes_the_light_engine_for_a_few_texts() -> None:
     auto = Embedder()
     auto.embed(["one question"])
     assert isinstance(auto._model, embed._LightBert)
 
 
+@pytest.mark.model
 def test_same_vectors_as_sentence_transformers(embedder: Embedder) -> None:
     if importlib.util.find_spec("sentence_transformers") is None:
         pytest.skip("sentence-transformers is not installed (the comparison is optional)")

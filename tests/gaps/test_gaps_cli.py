@@ -9,18 +9,17 @@ policy file stops the command with file:line; every gaps.json validates against 
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-import taxonbot.cli.gaps  # noqa: F401 - imported so monkeypatch can reach taxonbot.sdg.session
+import taxonbot.gaps.run  # noqa: F401 - imported so monkeypatch can reach it
 from taxonbot.cli.main import main
 from taxonbot.schemas import validator
 from tests.doubles.fake_backend import FakeBackend
+from tests.support.git import Repo
 
 REPO = Path(__file__).resolve().parents[2]
 HAIKU = "compositional_skills/writing/freeform/poetry/haiku_about_weather"
@@ -33,7 +32,7 @@ def tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
     # The model that novelty asks: knows nothing, says so politely.
     monkeypatch.setattr(
-        "taxonbot.sdg.session.open_model", lambda args: FakeBackend({"novelty": "I am not sure."})
+        "taxonbot.gaps.run.open_model", lambda spec: FakeBackend({"novelty": "I am not sure."})
     )
     return tmp_path / "taxonomy"
 
@@ -65,6 +64,7 @@ def add_copycat(tree: Path) -> Path:
     return target
 
 
+@pytest.mark.model
 def test_a_pr_that_repeats_another_leaf_gets_the_overlap_label(tree: Path) -> None:
     copy = add_copycat(tree)
     code, body, markdown = gaps(tree.parent, str(copy.relative_to(tree.parent)))
@@ -78,27 +78,13 @@ def test_a_pr_that_repeats_another_leaf_gets_the_overlap_label(tree: Path) -> No
     assert (tree.parent / "out" / "coverage.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+@pytest.mark.model
 def test_changed_leaves_can_come_from_git(tree: Path) -> None:
-    env = {
-        **os.environ,
-        "GIT_AUTHOR_NAME": "t",
-        "GIT_AUTHOR_EMAIL": "t@example.invalid",
-        "GIT_COMMITTER_NAME": "t",
-        "GIT_COMMITTER_EMAIL": "t@example.invalid",
-        "GIT_AUTHOR_DATE": "2025-01-01T00:00:00Z",
-        "GIT_COMMITTER_DATE": "2025-01-01T00:00:00Z",
-    }
-
-    def git(*args: str) -> None:
-        subprocess.run(["git", *args], cwd=tree.parent, env=env, check=True, capture_output=True)
-
-    git("init", "-b", "main")
-    git("add", "-A")
-    git("commit", "-m", "tree")
-    git("checkout", "-b", "pr")
+    repo = Repo(tree.parent).init()
+    repo.commit("tree")
+    repo.branch("pr")
     add_copycat(tree)
-    git("add", "-A")
-    git("commit", "-m", "copycat")
+    repo.commit("copycat")
     code, body, _ = gaps(tree.parent, "--base", "main", "--overlap")
     assert code == 0 and body["changed"] == [f"taxonomy/{COPYCAT}/qna.yaml"]
     assert body["coverage"] is None and body["novelty"] is None and body["labels"] == ["overlap"]
@@ -111,6 +97,7 @@ def test_a_pr_with_no_leaf_gets_coverage_and_a_note(tree: Path) -> None:
     assert "No changed leaves" in body["notes"][0] and "No changed leaves" in markdown
 
 
+@pytest.mark.model
 def test_a_leaf_that_does_not_parse_is_skipped_with_its_reason(tree: Path) -> None:
     broken = tree / HAIKU / "qna.yaml"
     broken.write_text("version: 3\nseed_examples: [unclosed\n", "utf-8")

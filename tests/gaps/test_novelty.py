@@ -47,6 +47,7 @@ def answering(job: LeafJob, pick: str) -> FakeBackend:
     return FakeBackend({"novelty": reply})
 
 
+@pytest.mark.model
 def test_a_model_that_gives_the_reference_answers_already_knows_the_leaf(
     embedder: Embedder,
 ) -> None:
@@ -57,6 +58,7 @@ def test_a_model_that_gives_the_reference_answers_already_knows_the_leaf(
     assert len(report.rows) == len(job.seeds) and all(r.rouge_l == 1.0 for r in report.rows)
 
 
+@pytest.mark.model
 def test_a_model_that_answers_nothing_leaves_a_confirmed_gap(embedder: Embedder) -> None:
     job = leaf_job(str(UNIT_CONVERSION / "qna.yaml"), None)
     report = novelty(job, answering(job, "none"), embedder)
@@ -64,6 +66,7 @@ def test_a_model_that_answers_nothing_leaves_a_confirmed_gap(embedder: Embedder)
     assert all(r.note == "the model gave no answer" and not r.known for r in report.rows)
 
 
+@pytest.mark.model
 def test_answers_to_other_questions_of_the_same_topic_do_not_count_as_known(
     embedder: Embedder,
 ) -> None:
@@ -74,6 +77,7 @@ def test_answers_to_other_questions_of_the_same_topic_do_not_count_as_known(
     assert report.verdict == "gap_confirmed", [(r.cosine, r.rouge_l) for r in report.rows]
 
 
+@pytest.mark.model
 def test_knowledge_is_asked_with_and_without_its_context_and_only_without_decides(
     embedder: Embedder,
 ) -> None:
@@ -100,6 +104,7 @@ def test_a_leaf_with_no_questions_is_skipped_with_a_reason(embedder: Embedder) -
     assert body["rows"] == [] and body["verdict"] == "skipped"
 
 
+@pytest.mark.model
 def test_a_failed_request_is_a_note_not_a_crash(embedder: Embedder) -> None:
     from taxonbot.runtime import BackendError
 

@@ -16,13 +16,12 @@ import numpy as np
 import pytest
 
 from taxonbot.gaps.embed import Embedder
-from taxonbot.gaps.overlap import (
+from taxonbot.gaps.overlap import leaf_of, overlap, overlap_json
+from taxonbot.gaps.questionindex import (
     QuestionIndex,
+    UnreadableQuestions,
     blob_id,
     build_index,
-    leaf_of,
-    overlap,
-    overlap_json,
     seed_questions,
 )
 
@@ -98,6 +97,7 @@ def test_blob_id_is_gits() -> None:
         assert blob_id(data) == git.stdout.decode().strip()
 
 
+@pytest.mark.model
 def test_every_question_of_both_shapes_is_indexed(
     tree: Path, embedder: Embedder, tmp_path: Path
 ) -> None:
@@ -110,6 +110,7 @@ def test_every_question_of_both_shapes_is_indexed(
     assert list(index.owner) == [0, 0, 1, 1, 2, 2, 2]
 
 
+@pytest.mark.model
 def test_a_second_build_embeds_nothing_and_an_edit_embeds_one_file(
     tree: Path, embedder: Embedder, tmp_path: Path
 ) -> None:
@@ -127,6 +128,7 @@ def test_a_second_build_embeds_nothing_and_an_edit_embeds_one_file(
     assert edited.stats.questions_embedded == 2
 
 
+@pytest.mark.model
 def test_a_pack_replaces_many_loose_files(tree: Path, embedder: Embedder, tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     first = build(tree, embedder, cache, repack_loose=0)
@@ -138,6 +140,7 @@ def test_a_pack_replaces_many_loose_files(tree: Path, embedder: Embedder, tmp_pa
     assert packed.questions == first.questions
 
 
+@pytest.mark.model
 def test_a_damaged_cache_is_rebuilt_not_trusted(
     tree: Path, embedder: Embedder, tmp_path: Path
 ) -> None:
@@ -151,6 +154,7 @@ def test_a_damaged_cache_is_rebuilt_not_trusted(
     np.testing.assert_allclose(again.matrix, first.matrix, atol=1e-6)
 
 
+@pytest.mark.model
 def test_the_same_file_in_two_leaves_is_embedded_once_and_indexed_twice(
     tree: Path, embedder: Embedder, tmp_path: Path
 ) -> None:
@@ -163,6 +167,7 @@ def test_the_same_file_in_two_leaves_is_embedded_once_and_indexed_twice(
     assert all(d.exact for d in dups) and len(dups) == 2
 
 
+@pytest.mark.model
 def test_an_unparsable_leaf_is_skipped_with_its_reason(
     tree: Path, embedder: Embedder, tmp_path: Path
 ) -> None:
@@ -178,6 +183,7 @@ def test_an_unparsable_leaf_is_skipped_with_its_reason(
     assert report.leaves[0].reason == reasons["compositional_skills/broken"]
 
 
+@pytest.mark.model
 def test_a_planted_reworded_question_is_found_in_the_other_leaf(
     tree: Path, embedder: Embedder, tmp_path: Path
 ) -> None:
@@ -206,6 +212,7 @@ def test_a_planted_reworded_question_is_found_in_the_other_leaf(
     assert len(first.neighbours) == 3
 
 
+@pytest.mark.model
 def test_a_leaf_is_never_its_own_neighbour(tree: Path, embedder: Embedder, tmp_path: Path) -> None:
     write(
         tree, BREAD, skill("How long should sourdough proof?", "How long should sourdough proof?")
@@ -239,6 +246,7 @@ def test_an_empty_or_missing_tree_gives_an_empty_index(embedder: Embedder, tmp_p
         assert report.leaves[0].status == "absent"
 
 
+@pytest.mark.model
 def test_a_leaf_with_no_questions_is_indexed_and_harmless(
     tree: Path, embedder: Embedder, tmp_path: Path
 ) -> None:
@@ -256,6 +264,7 @@ def test_a_leaf_with_no_questions_is_indexed_and_harmless(
     )
 
 
+@pytest.mark.model
 def test_json_keys_are_stable(tree: Path, embedder: Embedder, tmp_path: Path) -> None:
     index = build(tree, embedder, tmp_path / "cache")
     data = overlap_json(overlap(index, [BREAD, "knowledge/gone"], threshold=0.1, k=2))
@@ -286,9 +295,13 @@ def test_seed_questions_reads_both_shapes_and_old_versions() -> None:
     v1 = b"version: 1\nseed_examples:\n  - question: Old style?\n    answer: Yes.\n"
     assert seed_questions("knowledge/x/qna.yaml", v1) == ["Old style?"]
     assert seed_questions("x/qna.yaml", knowledge("A?", "B?").encode()) == ["A?", "B?"]
-    assert "UTF-8" in str(seed_questions("x/qna.yaml", b"\xff\xfe\x00q"))
+    with pytest.raises(UnreadableQuestions, match="UTF-8"):
+        seed_questions("x/qna.yaml", b"\xff\xfe\x00q")
+    with pytest.raises(UnreadableQuestions, match="key: value"):
+        seed_questions("x/qna.yaml", b"- a list\n")
 
 
+@pytest.mark.model
 def test_no_cache_file_is_left_half_written(tree: Path, embedder: Embedder, tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     build(tree, embedder, cache, repack_loose=0)

@@ -8,21 +8,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_github import APP_TOKEN, OLD_APP_TOKEN, USER_TOKEN, FakeGitHub, no_proxies, serve
 
 from taxonbot.comment.plan import desired_state, plan
 from taxonbot.github.apply import apply
-from taxonbot.github.port import (
-    DRY_RUN_COMMENT_ID,
-    DryRun,
-    GitHubError,
-    GitHubPort,
-    RecordingGitHub,
-)
+from taxonbot.github.dryrun import DRY_RUN_COMMENT_ID, DryRun
+from taxonbot.github.memory import InMemoryGitHub
+from taxonbot.github.port import GitHubError, GitHubPort
 from taxonbot.github.pygithub import PyGithubAdapter
 from taxonbot.github.values import (
     Action,
@@ -32,6 +26,15 @@ from taxonbot.github.values import (
     EditComment,
     RemoveLabel,
     RunInfo,
+)
+from tests.doubles.fake_github import (
+    APP_TOKEN,
+    OLD_APP_TOKEN,
+    PAYLOADS,
+    USER_TOKEN,
+    FakeGitHub,
+    no_proxies,
+    serve,
 )
 
 REPO, FORK, NUMBER = "instructlab/taxonomy", "contributor/taxonomy", 7
@@ -107,8 +110,8 @@ def test_commit_to_pulls_finds_a_same_repository_pr_but_never_a_forks(
     fake: FakeGitHub, github: PyGithubAdapter
 ) -> None:
     """GitHub answers `GET /commits/{sha}/pulls` with [] for a commit that lives only in a fork
-    (tests/fake_github.py cites the reports), which is why the comment job looks up a fork's PR
-    by its head branch instead (test_a_fork_pr_is_found_by_owner_and_branch)."""
+    (tests/doubles/fake_github.py cites the reports), which is why the comment job looks up a
+    fork's PR by its head branch instead (test_a_fork_pr_is_found_by_owner_and_branch)."""
     assert github.pulls_for_head(REPO, SHA, FORK) == []
     fake.add_pull(REPO, 8, "d" * 40, head_repo=REPO)
     assert github.pulls_for_head(REPO, "d" * 40, REPO) == [8]
@@ -200,12 +203,8 @@ def test_a_refusal_is_one_plain_sentence(
     assert len(fake.requests) == 1  # a 4xx is an answer: no retry
 
 
-def test_the_fake_serves_the_real_payload_shapes(
-    shared_dir: Path, fake: FakeGitHub, github: PyGithubAdapter
-) -> None:
-    payload = json.loads(
-        (shared_dir / "github-payloads/pull_request/opened.payload.json").read_text()
-    )
+def test_the_fake_serves_the_real_payload_shapes(fake: FakeGitHub, github: PyGithubAdapter) -> None:
+    payload = json.loads((PAYLOADS / "pull_request/opened.payload.json").read_text())
     assert fake.pr_template is not None
     served = fake.pull_json(fake.pulls[(REPO, NUMBER)])
     assert set(payload["pull_request"]) <= set(served)
@@ -275,7 +274,7 @@ def test_a_dry_run_reads_github_and_writes_nothing(
 
 
 def test_the_recording_port_keeps_state_and_every_call() -> None:
-    gh = RecordingGitHub()
+    gh = InMemoryGitHub()
     gh.add_pull(REPO, NUMBER, SHA, head_repo=FORK, labels=["check:failed"])
     lines = reconcile(gh)
     assert [call.name for call in gh.writes] == ["create_comment", "add_labels", "remove_label"]
@@ -293,7 +292,7 @@ def test_the_recording_port_keeps_state_and_every_call() -> None:
 
 
 def test_the_recording_port_refuses_what_github_would() -> None:
-    gh = RecordingGitHub()
+    gh = InMemoryGitHub()
     with pytest.raises(GitHubError, match="not a pull request"):
         gh.pull(REPO, 1)
     with pytest.raises(GitHubError, match="comment 5 is not in"):
@@ -301,7 +300,7 @@ def test_the_recording_port_refuses_what_github_would() -> None:
 
 
 def test_apply_runs_each_action_kind_in_order() -> None:
-    gh = RecordingGitHub()
+    gh = InMemoryGitHub()
     gh.add_pull(REPO, NUMBER, SHA)
     old = gh.add_comment(REPO, NUMBER, gh.login, MARKED)
     actions: list[Action] = [

@@ -17,13 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_github import PAYLOADS, FakeGitHub, serve_as_actions
 
 from taxonbot.cli.main import main
 from taxonbot.comment.reply import REPLY_CLOSE, preview_request
 from taxonbot.comment.reply import REPLY_PREFIX as REPLY_OPEN
 from taxonbot.github.markers import MARKER
 from taxonbot.github.values import Comment
+from tests.doubles.fake_github import PAYLOADS, FakeGitHub, serve_as_actions
 
 REPO, FORK, NUMBER = "community/taxonomy", "contributor/taxonomy", 12
 SHA, OLD_SHA = "c" * 40, "b" * 40
@@ -47,11 +47,8 @@ def event(
     on_pull: bool = True,
     action: str = "created",
 ) -> dict[str, Any]:
-    """An issue_comment event: GitHub's own example when ../shared has it, else a minimal one."""
-    if EVENT.is_file():
-        payload: dict[str, Any] = json.loads(EVENT.read_text("utf-8"))
-    else:
-        payload = {"issue": {}, "comment": {"user": {"type": "User"}}, "repository": {}}
+    """An issue_comment event: GitHub's own example (tests/fixtures/github-payloads)."""
+    payload: dict[str, Any] = json.loads(EVENT.read_text("utf-8"))
     payload["action"] = action
     payload["repository"]["full_name"] = REPO
     payload["issue"]["number"] = NUMBER

@@ -18,8 +18,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_github import COMMENT_JOB, FakeGitHub, serve_as_actions
-from payloads import (
+
+from taxonbot.cli.main import main
+from taxonbot.comment.checkrun import GATE_NAME
+from tests.doubles.fake_github import COMMENT_JOB, FakeGitHub, serve_as_actions
+from tests.doubles.payloads import (
     deleted_fork_event,
     event_for_pull,
     fork_pull_event,
@@ -27,9 +30,6 @@ from payloads import (
     pull_entry,
     same_repo_pull_event,
 )
-
-from taxonbot.cli.main import main
-from taxonbot.comment.checkrun import GATE_NAME
 
 REPO, FORK, NUMBER = "community/taxonomy", "contributor/taxonomy", 12
 SHA, RUN_ID, ATTEMPT = "c" * 40, 9001, 1
@@ -330,7 +330,7 @@ def test_a_merge_queue_gets_the_gate_on_its_own_commit(fake: FakeGitHub, tmp_pat
 def test_labels_the_repository_lacks_need_issues_write_and_the_403_says_so(
     fake: FakeGitHub, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from fake_github import APP_TOKEN
+    from tests.doubles.fake_github import APP_TOKEN
 
     fake.grant(APP_TOKEN, {**COMMENT_JOB, "issues": "read"})
     assert run_job(tmp_path, fork_event(), result_file(tmp_path)) == 1
@@ -386,7 +386,7 @@ def test_a_hint_naming_no_pull_request_at_all_is_a_404_and_passed_over(
 def test_a_repository_the_token_cannot_see_is_one_line_and_nothing_posted(
     fake: FakeGitHub, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from fake_github import APP_TOKEN
+    from tests.doubles.fake_github import APP_TOKEN
 
     fake.add_repo(REPO, private=True)
     fake.scope(APP_TOKEN, ["someone/else"])

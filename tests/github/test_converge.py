@@ -11,13 +11,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fake_github import FakeGitHub, serve_as_actions
 from test_command_job import MAINTAINER, command, event, say
 from test_comment_job import comment, result_file
 
 from taxonbot.comment.reply import REPLY_PREFIX, section, with_reply
 from taxonbot.github.converge import MAX_READ_AGE
 from taxonbot.github.markers import MARKER, recorded_run
+from tests.doubles.fake_github import FakeGitHub, serve_as_actions
 
 REPO, FORK, NUMBER, SHA = "community/taxonomy", "contributor/taxonomy", 12, "c" * 40
 BOT = "github-actions[bot]"

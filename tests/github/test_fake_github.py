@@ -20,20 +20,22 @@ from email.message import Message
 from pathlib import Path
 from typing import Any
 
-import payloads
 import pytest
-from fake_github import (
+
+from tests.doubles import payloads
+from tests.doubles.fake_github import (
     APP_PERMISSIONS,
     APP_TOKEN,
     COMMENT_JOB,
     DEFAULT_LABELS,
+    PAYLOADS,
     USER_TOKEN,
     FakeGitHub,
     no_proxies,
     serve,
     serve_as_actions,
 )
-from payloads import (
+from tests.doubles.payloads import (
     deleted_fork_event,
     event_for_pull,
     fork_pull_event,
@@ -628,9 +630,9 @@ def test_the_event_follows_the_pull_request_the_fake_knows(fake: FakeGitHub) -> 
 
 
 def test_the_events_have_the_real_payloads_shape(
-    shared_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    folder = shared_dir / "github-payloads" / "workflow_run"
+    folder = PAYLOADS / "workflow_run"
     real = json.loads((folder / "completed.payload.json").read_text("utf-8"))
     with_pulls = json.loads(
         (folder / "completed.with-pull-requests.payload.json").read_text("utf-8")
@@ -643,7 +645,7 @@ def test_the_events_have_the_real_payloads_shape(
     assert _shape(pull_entry(REPO, 7, head_sha=SHA)) == _shape(
         with_pulls["workflow_run"]["pull_requests"][0]
     )
-    monkeypatch.setattr(payloads, "PAYLOADS", tmp_path)  # no ../shared: the built-in shape
+    monkeypatch.setattr(payloads, "PAYLOADS", tmp_path)  # no fixture: the built-in shape
     built_in = fork_pull_event(REPO, FORK, head_sha=SHA)
     assert set(built_in["workflow_run"]) == set(real["workflow_run"])
     assert built_in["workflow_run"]["pull_requests"] == []

@@ -10,15 +10,16 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from fake_github import APP_TOKEN, FakeGitHub, no_proxies, serve
 from github import Auth, Github
 
 from taxonbot.comment.plan import desired_state, plan
 from taxonbot.github.apply import apply
 from taxonbot.github.locate import RunFacts, find_pulls
 from taxonbot.github.port import GitHubError, RateLimitWaitTooLong
-from taxonbot.github.pygithub import PyGithubAdapter, rate_limit_wait
+from taxonbot.github.pygithub import PyGithubAdapter
+from taxonbot.github.retry import rate_limit_wait
 from taxonbot.github.values import RunInfo
+from tests.doubles.fake_github import APP_TOKEN, FakeGitHub, no_proxies, serve
 
 REPO, FORK, NUMBER = "instructlab/taxonomy", "contributor/taxonomy", 7
 SHA, NEWER_SHA = "a" * 40, "b" * 40

@@ -18,7 +18,7 @@ from taxonbot.check.gate import MAX_TAXONOMY_FILES, trusted_check, unrecognised_
 from taxonbot.check.rules.context import CheckOptions
 from taxonbot.comment.checkrun import GATE_NAME, batches, check_run_request, publish_check_run
 from taxonbot.github.locate import RunFacts, find_pulls
-from taxonbot.github.port import RecordingGitHub
+from taxonbot.github.memory import InMemoryGitHub
 
 REPO, FORK, SHA = "community/taxonomy", "contributor/taxonomy", "c" * 40
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "pull_request"
@@ -29,7 +29,7 @@ OPTIONS = CheckOptions(changed=True)
 ATTRIBUTION = LEAF.replace("qna.yaml", "attribution.txt")
 
 
-def with_attribution(gh: RecordingGitHub) -> RecordingGitHub:
+def with_attribution(gh: InMemoryGitHub) -> InMemoryGitHub:
     gh.contents[(REPO, SHA, ATTRIBUTION)] = (GOOD.parent / "attribution.txt").read_bytes()
     return gh
 
@@ -47,7 +47,7 @@ def facts(**change: object) -> RunFacts:
 
 
 def test_a_fork_pr_is_found_by_its_head_branch_though_commit_to_pulls_says_nothing() -> None:
-    gh = RecordingGitHub()
+    gh = InMemoryGitHub()
     gh.add_pull(REPO, 12, SHA, head_repo=FORK, head_ref="topic")
     assert gh.pulls_for_head(REPO, SHA, FORK) == []  # GitHub's answer for a fork's commit
     assert [p.number for p in find_pulls(gh, facts())] == [12]
@@ -55,7 +55,7 @@ def test_a_fork_pr_is_found_by_its_head_branch_though_commit_to_pulls_says_nothi
 
 
 def test_a_hint_is_used_only_when_the_api_confirms_it() -> None:
-    gh = RecordingGitHub()
+    gh = InMemoryGitHub()
     gh.add_pull(REPO, 12, SHA, head_repo=FORK)
     gh.add_pull(REPO, 2, "d" * 40, head_repo=FORK, head_ref="other")  # what a lying hint names
     assert [p.number for p in find_pulls(gh, facts(hints=(2,)))] == [12]
@@ -66,7 +66,7 @@ def test_a_hint_is_used_only_when_the_api_confirms_it() -> None:
 
 @pytest.mark.parametrize("change", ["closed", "pushed", "other-fork", "other-base"])
 def test_nothing_is_found_when_the_pr_moved_on_or_is_not_this_runs(change: str) -> None:
-    gh = RecordingGitHub()
+    gh = InMemoryGitHub()
     gh.add_pull(REPO, 12, SHA, head_repo=FORK)
     if change == "closed":
         gh.close(REPO, 12)
@@ -80,7 +80,7 @@ def test_nothing_is_found_when_the_pr_moved_on_or_is_not_this_runs(change: str) 
 
 
 def test_a_deleted_forks_pr_is_found_among_the_open_prs_by_its_head() -> None:
-    gh = RecordingGitHub()
+    gh = InMemoryGitHub()
     gh.add_pull(REPO, 12, SHA, head_repo=FORK)
     gh.pulls[(REPO, 12)].head_repo = None  # the fork was deleted: GitHub says "repo": null
     gh.add_pull(REPO, 13, "d" * 40, head_repo=FORK)
@@ -89,13 +89,13 @@ def test_a_deleted_forks_pr_is_found_among_the_open_prs_by_its_head() -> None:
 
 
 def test_the_same_head_in_two_open_prs_finds_both() -> None:
-    gh = RecordingGitHub()
+    gh = InMemoryGitHub()
     gh.add_pull(REPO, 12, SHA, head_repo=FORK)
     gh.add_pull(REPO, 14, SHA, head_repo=FORK)
     assert [p.number for p in find_pulls(gh, facts())] == [12, 14]
 
 
-def gate_for(gh: RecordingGitHub, tmp_path: Path, number: int = 12) -> object:
+def gate_for(gh: InMemoryGitHub, tmp_path: Path, number: int = 12) -> object:
     pull = gh.pull_head(REPO, number)
     assert pull is not None
     return trusted_check(gh, REPO, pull, str(tmp_path), OPTIONS)
@@ -103,7 +103,7 @@ def gate_for(gh: RecordingGitHub, tmp_path: Path, number: int = 12) -> object:
 
 def test_the_gate_reads_the_prs_files_as_data_and_finds_what_check_finds(tmp_path: Path) -> None:
     bad = "taxonomy/compositional_skills/writing/freeform/Thank_You_Notes"
-    gh = RecordingGitHub()
+    gh = InMemoryGitHub()
     gh.add_pull(
         REPO,
         12,
@@ -128,7 +128,7 @@ def test_the_gate_reads_the_prs_files_as_data_and_finds_what_check_finds(tmp_pat
 
 
 def test_an_attribution_only_change_checks_its_leaf(tmp_path: Path) -> None:
-    gh = RecordingGitHub()
+    gh = InMemoryGitHub()
     gh.add_pull(REPO, 12, SHA, head_repo=FORK, files={ATTRIBUTION: b"Title of work: x\n"})
     gh.contents[(REPO, SHA, LEAF)] = GOOD.read_bytes()
     gate = gate_for(gh, tmp_path)
@@ -142,7 +142,7 @@ def test_an_attribution_only_change_checks_its_leaf(tmp_path: Path) -> None:
 def test_a_huge_or_binary_qna_yaml_is_a_finding_not_a_crash(
     tmp_path: Path, data: bytes, rule: str
 ) -> None:
-    gh = RecordingGitHub()
+    gh = InMemoryGitHub()
     gh.add_pull(REPO, 12, SHA, head_repo=FORK, files={LEAF: data})
     gate = gate_for(gh, tmp_path)
     assert gate.report.failed  # type: ignore[attr-defined]
@@ -151,7 +151,7 @@ def test_a_huge_or_binary_qna_yaml_is_a_finding_not_a_crash(
 
 
 def test_a_pr_of_6000_files_fails_as_too_large_without_reading_them(tmp_path: Path) -> None:
-    gh = RecordingGitHub()
+    gh = InMemoryGitHub()
     files: dict[str, bytes | None] = {f"docs/f{i}.md": b"x" for i in range(6000)}
     gh.add_pull(REPO, 12, SHA, head_repo=FORK, files=files)
     gate = gate_for(gh, tmp_path)
@@ -164,7 +164,7 @@ def test_a_pr_of_6000_files_fails_as_too_large_without_reading_them(tmp_path: Pa
 
 
 def test_more_taxonomy_files_than_the_gate_reads_fail_as_too_large(tmp_path: Path) -> None:
-    gh = RecordingGitHub()
+    gh = InMemoryGitHub()
     count = MAX_TAXONOMY_FILES + 1
     files: dict[str, bytes | None] = {
         f"taxonomy/knowledge/t{i}/qna.yaml": b"version: 3\n" for i in range(count)
@@ -175,7 +175,7 @@ def test_more_taxonomy_files_than_the_gate_reads_fail_as_too_large(tmp_path: Pat
 
 
 def test_every_finding_is_an_annotation_50_per_request(tmp_path: Path) -> None:
-    gh = RecordingGitHub()
+    gh = InMemoryGitHub()
     gh.add_pull(REPO, 12, SHA, head_repo=FORK, files={LEAF: with_trailing_spaces(12)})
     gate = gate_for(with_attribution(gh), tmp_path)
     assert gate.report.errors == 12  # type: ignore[attr-defined]
@@ -196,7 +196,7 @@ def test_a_listed_qna_yaml_the_api_does_not_return_as_a_file_fails_the_gate(
     tmp_path: Path,
 ) -> None:
     """A symlink or submodule at a leaf's path: the contents API answers no file there."""
-    gh = RecordingGitHub()
+    gh = InMemoryGitHub()
     gh.add_pull(REPO, 12, SHA, head_repo=FORK, files={LEAF: b"version: 3\n"})
     del gh.contents[(REPO, SHA, LEAF)]
     gate = gate_for(gh, tmp_path)

@@ -1,5 +1,5 @@
-"""`taxonbot preview-request` in a simulated pr.yml step: the pull_request event file from
-../shared (or a minimal one), a read-only token, GITHUB_OUTPUT, PyGithub over loopback HTTP.
+"""`taxonbot preview-request` in a simulated pr.yml step: GitHub's pull_request event file
+(tests/fixtures/github-payloads), a read-only token, GITHUB_OUTPUT, PyGithub over loopback HTTP.
 
 Stories: a maintainer's request left in our comment at this head sets the size; the same text
 in anyone else's comment, or for an older head, does not; GitHub failing or a push event gives
@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_github import PAYLOADS, FakeGitHub, serve_as_actions
 
 from taxonbot.cli.main import main
 from taxonbot.comment.reply import section, with_reply
 from taxonbot.github.markers import MARKER
+from tests.doubles.fake_github import PAYLOADS, FakeGitHub, serve_as_actions
 
 REPO, NUMBER, SHA, OLD_SHA = "community/taxonomy", 12, "c" * 40, "b" * 40
 BOT = "github-actions[bot]"
@@ -34,11 +34,7 @@ def fake(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[FakeGitHub
 
 def pull_request_event(tmp_path: Path) -> Path:
     source = PAYLOADS / "pull_request" / "opened.payload.json"
-    payload: dict[str, Any] = (
-        json.loads(source.read_text("utf-8"))
-        if source.is_file()
-        else {"pull_request": {"head": {}}, "repository": {}}
-    )
+    payload: dict[str, Any] = json.loads(source.read_text("utf-8"))
     payload["repository"]["full_name"] = REPO
     payload["pull_request"]["number"] = NUMBER
     payload["pull_request"]["head"]["sha"] = SHA

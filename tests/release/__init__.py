@@ -1,36 +1,32 @@
 """Shared by the release tests: a taxonomy history in a real git repository, and a build folder.
 
-Every repository is made in a temp folder with pinned names, e-mails and dates (the `history`
-fixture in conftest.py sets them); authors differ per commit through the environment.
+Every repository is made in a temp folder with pinned names, e-mails and dates
+(tests/support/git.py); authors differ per commit.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from pathlib import Path
 from typing import Any
+
+from tests.support.git import Person, Repo
 
 JANE = ("Jane Doe", "jdoe@example.invalid")
 BOB = ("Bob Stone", "4242+bobstone@users.noreply.github.com")
 MAINTAINER = ("Mia Maintainer", "mia@example.invalid")
+RELEASE_BOT = ("Release Bot", "release@example.invalid")  # the committer of every commit
+DATE = "2026-11-01T12:00:00+00:00"
 VERSION = "2026.11.21-1"
 
 
-class History:
+class History(Repo):
     """A clone of a community taxonomy: the tree lives in `taxonomy/` beside other files."""
 
     def __init__(self, root: Path, tree: str = "taxonomy") -> None:
-        self.root, self.tree = root, root / tree
-        self.git("init", "--quiet", "--initial-branch=main")
-
-    def git(self, *args: str, author: tuple[str, str] = JANE) -> str:
-        env = {**os.environ, "GIT_AUTHOR_NAME": author[0], "GIT_AUTHOR_EMAIL": author[1]}
-        done = subprocess.run(
-            ["git", *args], cwd=self.root, env=env, check=True, capture_output=True, text=True
-        )
-        return done.stdout.strip()
+        super().__init__(root, author=JANE, committer=RELEASE_BOT, date=DATE)
+        self.tree = root / tree
+        self.init()
 
     def leaf(self, path: str, topic: str, attribution: bool = True) -> None:
         folder = self.tree / path
@@ -40,32 +36,11 @@ class History:
         if attribution:
             (folder / "attribution.txt").write_text(f"Title of work: {topic}\n", "utf-8")
 
-    def write(self, path: str, content: str) -> None:
-        target = self.root / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(content, "utf-8")
-
-    def commit(self, message: str, author: tuple[str, str] = JANE) -> str:
-        self.git("add", "--all")
-        self.git("commit", "--quiet", "--allow-empty", "-m", message, author=author)
-        return self.head()
-
-    def head(self, ref: str = "HEAD") -> str:
-        return self.git("rev-parse", ref)
-
-    def branch(self, name: str) -> None:
-        self.git("checkout", "--quiet", "-b", name, "main")
-
-    def merge_pr(self, number: int, owner: str, branch: str, title: str) -> str:
-        """What GitHub's "Create a merge commit" button makes, pressed by a maintainer."""
-        self.git("checkout", "--quiet", "main")
-        message = f"Merge pull request #{number} from {owner}/{branch}\n\n{title}"
-        self.git("merge", "--quiet", "--no-ff", "-m", message, branch, author=MAINTAINER)
-        return self.head()
-
-    def tag(self, name: str, ref: str = "HEAD", annotated: bool = True) -> None:
-        options = ["--annotate", "--message", f"build {name}"] if annotated else []
-        self.git("tag", *options, name, ref)
+    def merge_pr(  # type: ignore[override]
+        self, number: int, owner: str, branch: str, title: str, by: Person = MAINTAINER
+    ) -> str:
+        """GitHub's "Create a merge commit" button, pressed by a maintainer."""
+        return super().merge_pr(number, owner, branch, title, by)
 
 
 def make_build(

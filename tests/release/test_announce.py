@@ -6,8 +6,7 @@ release is published the same comments link it instead. A direct push, a PR that
 leaf and a PR whose leaf failed generation get nothing. A PR GitHub refuses or lost is one line
 and the others still get theirs. Nothing in a comment pings anyone.
 
-The planning is tested as plain functions; GitHub is `RecordingPulls`
-(taxonbot/release/announce_github.py),
+The planning is tested as plain functions; GitHub is `RecordingPulls` (tests/doubles/announce.py),
 an in-memory fake of the port the command talks to.
 """
 
@@ -37,9 +36,10 @@ from taxonbot.release.announce import (
     read_news,
     reconcile,
 )
-from taxonbot.release.announce_github import DryRunAnnounce, RecordingPulls
-from taxonbot.release.cut import read_manifest
+from taxonbot.release.announce_github import DryRunAnnounce
+from taxonbot.release.manifest import read_manifest
 from taxonbot.taxonomy.contributions import contributions_between
+from tests.doubles.announce import RecordingPulls
 from tests.release import BOB, JANE, MAINTAINER, VERSION, History
 
 REPO = "community/taxonomy"

@@ -3,7 +3,8 @@
 Stories: the two PRs a build trained on get one comment each and the same command again writes
 nothing; a comment POST that GitHub stored but answered 502 is found, not posted twice; a PR
 that was deleted, or that GitHub keeps failing on, is one line and the other PR still gets its
-comment. (tests/fake_github.py does not know a PR's merge commit; the subclass here adds it.)
+comment. (tests/doubles/fake_github.py does not know a PR's merge commit; the subclass here adds
+it.)
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_github import APP_TOKEN, FakeGitHub, no_proxies
 
 from taxonbot.cli.main import main
+from tests.doubles.fake_github import APP_TOKEN, FakeGitHub, no_proxies
 from tests.release import History
 from tests.release.test_announce import REPO, RUN_URL, VERSION, manifest_of, merged_history, record
 
@@ -48,7 +49,7 @@ def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[MergedPullsFake]:
     monkeypatch.setenv("GITHUB_TOKEN", APP_TOKEN)
     monkeypatch.setenv("GITHUB_API_URL", server.url)
     # PyGithub paces requests and the adapter backs off between tries; the fake needs neither.
-    monkeypatch.setattr("taxonbot.github.pygithub.time.sleep", lambda s: None)
+    monkeypatch.setattr("taxonbot.github.retry.time.sleep", lambda s: None)
     try:
         yield server
     finally:

@@ -21,7 +21,7 @@ import pytest
 import yaml
 
 from taxonbot.cli import announce
-from taxonbot.release.cut import TAG_PREFIX
+from taxonbot.release.manifest import TAG_PREFIX
 
 WORKFLOWS = Path(__file__).resolve().parents[2] / ".github" / "workflows"
 

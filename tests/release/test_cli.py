@@ -14,9 +14,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fake_github import APP_TOKEN, FakeGitHubReleases, serve_releases
 
 from taxonbot.cli.main import main
+from tests.doubles.fake_github import APP_TOKEN, FakeGitHubReleases, serve_releases
 from tests.release import BOB, JANE, VERSION, History, make_build
 
 REPO = "community/taxonomy"
@@ -33,7 +33,7 @@ def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGitHubReleases]:
         monkeypatch.setenv("GITHUB_API_URL", server.url)
         monkeypatch.setenv("GITHUB_REPOSITORY", REPO)
         # PyGithub paces requests and the adapter backs off between tries; the fake needs neither.
-        monkeypatch.setattr("taxonbot.release.github.time.sleep", lambda s: None)
+        monkeypatch.setattr("taxonbot.github.retry.time.sleep", lambda s: None)
         yield server
 
 
@@ -285,7 +285,7 @@ def test_a_rate_limit_on_the_way_is_waited_out(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     waits: list[float] = []
-    monkeypatch.setattr("taxonbot.release.github.time.sleep", waits.append)
+    monkeypatch.setattr("taxonbot.github.retry.time.sleep", waits.append)
     fake.fail_next(
         "secondary-rate-limit", method="GET", path=f"/repos/{REPO}/releases", retry_after=7
     )
@@ -294,6 +294,23 @@ def test_a_rate_limit_on_the_way_is_waited_out(
 
     assert 7.0 in waits
     assert len(fake.releases_of(REPO)) == 1
+
+
+def test_an_upload_held_back_by_a_rate_limit_is_sent_again_whole(
+    fake: FakeGitHubReleases, history: History, build: Path
+) -> None:
+    """The file is opened again for each try, so the second try sends it from its first byte."""
+    fake.fail_next(
+        "secondary-rate-limit", method="POST", path=rf"/repos/{REPO}/releases/\d+/assets"
+    )
+
+    assert cut(history, build, "--post") == 0
+
+    (release,) = fake.releases_of(REPO)
+    sent = {a.name: a.data for a in fake.assets_of(release.id)}
+    assert len(sent) == 5 and sent["manifest.json"] == (build / "manifest.json").read_bytes()
+    uploads = [w for w in writes(fake) if w[1].endswith("/assets")]
+    assert len(uploads) == 6  # five assets, one of them twice
 
 
 def test_a_rate_limit_wait_beyond_the_cap_stops_with_what_to_do(

@@ -15,17 +15,15 @@ import cmarkgfm
 import pytest
 from cmarkgfm.cmark import Options
 
-from taxonbot.release.cut import (
-    NOTES_LIMIT,
+from taxonbot.release.manifest import (
     BuildManifest,
     LocalAsset,
     ReleaseError,
     ReleaseUsageError,
     build_assets,
-    plan_release,
     read_manifest,
-    release_notes,
 )
+from taxonbot.release.notes import NOTES_LIMIT, plan_release, release_notes
 from taxonbot.taxonomy.contributions import Contribution, Person
 from taxonbot.taxonomy.diff import LeafChange
 from tests.release import VERSION, make_build

@@ -1,8 +1,8 @@
 """Publishing reconciles: GitHub ends up with one tag, one release and one copy of each asset,
 however many times the release cut runs and wherever an earlier run stopped.
 
-Unit tests over the recording fake of our own port; tests/release/test_cli.py runs the same
-stories through PyGithub against the HTTP fake.
+Unit tests over our own port kept in memory (`InMemoryReleases`); tests/release/test_cli.py
+runs the same stories through PyGithub against the HTTP fake.
 """
 
 from __future__ import annotations
@@ -13,8 +13,11 @@ from pathlib import Path
 import pytest
 
 from taxonbot.github.port import GitHubError
-from taxonbot.release.cut import ReleaseError, ReleasePlan, build_assets, publish
-from taxonbot.release.github import Asset, DryRunReleases, RecordingReleases
+from taxonbot.release.cut import publish
+from taxonbot.release.manifest import ReleaseError, build_assets
+from taxonbot.release.memory import InMemoryReleases
+from taxonbot.release.notes import ReleasePlan
+from taxonbot.release.port import Asset, DryRunReleases
 from tests.release import make_build
 
 REPO = "community/taxonomy"
@@ -29,18 +32,18 @@ def plan(tmp_path: Path) -> ReleasePlan:
     return ReleasePlan(TAG, COMMIT, title, "## notes\n", assets, "build-2026.11.14-1", False)
 
 
-def run(plan: ReleasePlan, github: RecordingReleases | DryRunReleases) -> list[str]:
+def run(plan: ReleasePlan, github: InMemoryReleases | DryRunReleases) -> list[str]:
     said: list[str] = []
     publish(plan, REPO, github, said.append)
     return said
 
 
-def names_of_writes(github: RecordingReleases) -> list[str]:
+def names_of_writes(github: InMemoryReleases) -> list[str]:
     return [call.name for call in github.writes]
 
 
 def test_a_first_release_tags_drafts_uploads_then_publishes(plan: ReleasePlan) -> None:
-    github = RecordingReleases()
+    github = InMemoryReleases()
     said = run(plan, github)
 
     assert names_of_writes(github) == [
@@ -58,7 +61,7 @@ def test_a_first_release_tags_drafts_uploads_then_publishes(plan: ReleasePlan) -
 
 
 def test_the_same_release_cut_again_writes_nothing(plan: ReleasePlan) -> None:
-    github = RecordingReleases()
+    github = InMemoryReleases()
     run(plan, github)
     github.calls.clear()
 
@@ -69,7 +72,7 @@ def test_the_same_release_cut_again_writes_nothing(plan: ReleasePlan) -> None:
 def test_a_run_that_failed_mid_upload_is_completed_by_the_next_without_duplicates(
     plan: ReleasePlan,
 ) -> None:
-    github = RecordingReleases()
+    github = InMemoryReleases()
     github.failing_uploads.add("model.Q4_K_M.gguf")
     with pytest.raises(GitHubError, match=r"model\.Q4_K_M\.gguf"):
         run(plan, github)
@@ -87,7 +90,7 @@ def test_a_run_that_failed_mid_upload_is_completed_by_the_next_without_duplicate
 
 
 def test_an_upload_that_broke_off_is_removed_and_sent_again(plan: ReleasePlan) -> None:
-    github = RecordingReleases()
+    github = InMemoryReleases()
     release = github.create_release(REPO, TAG, COMMIT, plan.title, plan.notes)
     github.tags[(REPO, TAG)] = (COMMIT, "")
     _, stored = github.releases[release.id]
@@ -101,7 +104,7 @@ def test_an_upload_that_broke_off_is_removed_and_sent_again(plan: ReleasePlan) -
 
 
 def test_a_tag_on_github_at_another_commit_is_never_moved(plan: ReleasePlan) -> None:
-    github = RecordingReleases()
+    github = InMemoryReleases()
     github.tags[(REPO, TAG)] = (OTHER, "someone else's")
     with pytest.raises(ReleaseError, match=rf"points at {OTHER}, not .*pass --tag"):
         run(plan, github)
@@ -109,7 +112,7 @@ def test_a_tag_on_github_at_another_commit_is_never_moved(plan: ReleasePlan) -> 
 
 
 def test_a_published_asset_is_never_replaced(plan: ReleasePlan) -> None:
-    github = RecordingReleases()
+    github = InMemoryReleases()
     run(plan, github)
     bigger = replace(plan, assets=(replace(plan.assets[2], size=plan.assets[2].size + 1),))
     github.calls.clear()
@@ -119,7 +122,7 @@ def test_a_published_asset_is_never_replaced(plan: ReleasePlan) -> None:
 
 
 def test_new_notes_update_a_published_release_in_place(plan: ReleasePlan) -> None:
-    github = RecordingReleases()
+    github = InMemoryReleases()
     run(plan, github)
     github.calls.clear()
 
@@ -128,7 +131,7 @@ def test_new_notes_update_a_published_release_in_place(plan: ReleasePlan) -> Non
 
 
 def test_a_dry_run_reads_the_real_state_and_writes_nothing(plan: ReleasePlan) -> None:
-    github = RecordingReleases()
+    github = InMemoryReleases()
     github.failing_uploads.add("loss.png")
     with pytest.raises(GitHubError):
         run(plan, github)
@@ -147,7 +150,7 @@ def test_a_dry_run_reads_the_real_state_and_writes_nothing(plan: ReleasePlan) ->
 
 
 def test_a_dry_run_of_a_first_release_plans_every_step() -> None:
-    dry = DryRunReleases(RecordingReleases())
+    dry = DryRunReleases(InMemoryReleases())
     plan = ReleasePlan(TAG, COMMIT, "t", "n", (), None, False)
     assert run(plan, dry) == [
         f"create tag {TAG} at {COMMIT} on {REPO}",

@@ -13,7 +13,7 @@ from taxonbot.runtime.base import BackendError
 
 def test_a_missing_model_file_says_to_pass_a_path(tmp_path: Path) -> None:
     missing = tmp_path / "nope.gguf"
-    with pytest.raises(BackendError, match=r"nope\.gguf not found; pass --backend PATH"):
+    with pytest.raises(BackendError, match=r"nope\.gguf not found; pass --teacher PATH"):
         gguf.check_gguf(str(missing))
 
 

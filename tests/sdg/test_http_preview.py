@@ -1,4 +1,4 @@
-"""`taxonbot preview --backend http://...`: the scale-out path, end to end against the fake
+"""`taxonbot preview --teacher http://...`: the scale-out path, end to end against the fake
 OpenAI-compatible server of tests/runtime on loopback (no vLLM or llama.cpp server needed)."""
 
 from __future__ import annotations
@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from runtime.fake_openai import serving
 
-import taxonbot.sdg.session
+import taxonbot.runtime.open
 from taxonbot.cli.main import main
 from taxonbot.runtime import open_backend
 from taxonbot.schemas import validator
+from tests.runtime.fake_openai import serving
 
 from .conftest import HAIKU
 from .fakes import every_pair_accounted_for
@@ -33,12 +33,12 @@ def quick_retries(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     def quick(spec: str, **kw: Any) -> Any:
         return open_backend(spec, backoff_s=0.01, timeout_s=5, **kw)
 
-    monkeypatch.setattr(taxonbot.sdg.session, "open_backend", quick)
+    monkeypatch.setattr(taxonbot.runtime.open, "open_backend", quick)
     yield
 
 
 def preview(qna: Path, url: str, *argv: str | int) -> dict[str, Any]:
-    args = ["preview", str(qna), "--backend", url, "--model", "fake", "--out", "out"]
+    args = ["preview", str(qna), "--teacher", url, "--teacher-model", "fake", "--out", "out"]
     assert main([*args, *map(str, argv)]) == 0
     body = json.loads(Path("out/preview.json").read_text(encoding="utf-8"))
     problems = [e.message for e in validator(PREVIEW_SCHEMA).iter_errors(body)]
@@ -104,6 +104,6 @@ def test_a_flaky_server_is_retried_and_nothing_is_lost(taxonomy: Taxonomy, workd
 def test_an_http_backend_without_a_model_name_is_a_usage_error(
     taxonomy: Taxonomy, workdir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code = main(["preview", str(taxonomy(HAIKU)), "--backend", "http://127.0.0.1:9"])
+    code = main(["preview", str(taxonomy(HAIKU)), "--teacher", "http://127.0.0.1:9"])
     assert code == 2
     assert "needs a model name" in capsys.readouterr().err

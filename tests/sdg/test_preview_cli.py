@@ -14,6 +14,7 @@ import pytest
 import taxonbot.sdg.pipeline
 import taxonbot.sdg.session
 from taxonbot.cli.main import main
+from taxonbot.runtime.open import ModelSpec
 from taxonbot.schemas import validator
 from taxonbot.sdg.prompts import templates_hash
 from tests.doubles.docmirror import FIXTURES
@@ -160,7 +161,7 @@ def test_on_a_local_model_a_knowledge_leaf_gets_document_sentences_as_answers(
 def test_auto_picks_lab_for_a_served_teacher_and_extractive_for_a_local_one(
     asked: str, backend: str, chosen: str
 ) -> None:
-    assert taxonbot.sdg.session.knowledge_pipeline(asked, backend) == chosen
+    assert taxonbot.sdg.session.knowledge_pipeline(asked, ModelSpec(backend)) == chosen
 
 
 def test_one_preview_covers_every_kind_of_leaf_in_order(
@@ -282,8 +283,12 @@ def test_no_leaves_to_preview_still_writes_an_empty_valid_preview(
 @pytest.mark.parametrize(
     ("make_model", "message"),
     [
-        (lambda tmp: Path("/nonexistent.gguf"), "/nonexistent.gguf not found"),
-        (lambda tmp: tmp / "model.gguf", "is not a GGUF file"),
+        pytest.param(  # llama.cpp opens the file: the model stack
+            lambda tmp: Path("/nonexistent.gguf"),
+            "/nonexistent.gguf not found",
+            marks=pytest.mark.model,
+        ),
+        pytest.param(lambda tmp: tmp / "model.gguf", "is not a GGUF file", marks=pytest.mark.model),
         (lambda tmp: tmp / "weights.safetensors", "unknown backend"),
     ],
     ids=["missing-gguf", "not-a-gguf", "not-a-backend"],
@@ -298,7 +303,7 @@ def test_a_model_that_cannot_be_opened_is_a_usage_error_without_a_traceback(
     model = make_model(workdir)
     if model.parent == workdir:
         model.write_text("<html>a download page, not a model</html>", encoding="utf-8")
-    assert preview(taxonomy(HAIKU), "--backend", model, "--out", "out") == 2
+    assert preview(taxonomy(HAIKU), "--teacher", model, "--out", "out") == 2
     err = capsys.readouterr().err
     assert err.startswith("taxonbot preview: ") and message in err
     assert "Traceback" not in err

@@ -12,14 +12,15 @@ from typing import Any
 import pytest
 
 from taxonbot.cli.main import main
+from taxonbot.runtime import open as runtime_open
 from taxonbot.schemas import validator
-from taxonbot.sdg import session
 
 from .conftest import HAIKU, WATER
 from .fakes import Recording, every_pair_accounted_for
 
 pytestmark = [
     pytest.mark.slow,
+    pytest.mark.model,
     pytest.mark.skipif(
         importlib.util.find_spec("llama_cpp") is None, reason="llama-cpp-python is not installed"
     ),
@@ -38,10 +39,10 @@ def recorded(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Recording]]:
     """The real llama.cpp backend, opened by the command as usual, wrapped to keep every request
     and completion."""
     opened: list[Recording] = []
-    real_open = session.open_model
+    real_open = runtime_open.open_model
 
-    def open_and_record(args: Any) -> Recording:
-        opened.append(Recording(real_open(args)))
+    def open_and_record(spec: Any) -> Recording:
+        opened.append(Recording(real_open(spec)))
         return opened[-1]
 
     import taxonbot.cli.preview

@@ -12,16 +12,21 @@ from typing import Any
 
 import pytest
 
+from taxonbot.train.launch import PHASE_MODULE
 from tests.doubles.tiny_model import make_tiny_model
 
 
 @pytest.fixture(autouse=True)
-def one_thread() -> Iterator[None]:
+def one_thread(request: pytest.FixtureRequest) -> Iterator[None]:
     """A tiny model gains nothing from threads, and on a busy shared CPU they spin and stall.
 
     The driver process of the kill test uses one thread too: the same thread count keeps the
-    floating-point reduction order, hence the weights, identical across processes.
+    floating-point reduction order, hence the weights, identical across processes. A test not
+    marked `model` (the fast tier) must not load torch at all.
     """
+    if request.node.get_closest_marker("model") is None:
+        yield
+        return
     import torch
 
     was = torch.get_num_threads()
@@ -71,7 +76,7 @@ def launch_phase(
     module=False runs the launcher's own script (its last item) with ARGS instead."""
     found = shutil.which(launcher[0], path=str(Path(sys.executable).parent))
     assert found, f"{launcher[0]} is installed beside the interpreter"
-    program = ["-m", "taxonbot.train.phase"] if module else []
+    program = ["-m", PHASE_MODULE] if module else []
     return subprocess.run(
         [found, *launcher[1:], *program, *args],
         cwd=cwd,

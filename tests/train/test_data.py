@@ -12,6 +12,8 @@ from taxonbot.train.data import IGNORE, encode_samples, read_samples
 from tests.doubles.tiny_model import IM_END
 from tests.train.conftest import chat
 
+pytestmark = pytest.mark.model  # needs the model stack: the full tier only
+
 
 def supervised_text(tokenizer: Any, ids: tuple[int, ...], labels: tuple[int, ...]) -> str:
     return tokenizer.decode([t for t, label in zip(ids, labels, strict=True) if label != IGNORE])

@@ -17,6 +17,8 @@ from tests.train.conftest import chat
 from tests.train.test_loop import CONFIG as LOOP_CONFIG
 from tests.train.test_loop import Recorder, assert_same_weights, weights
 
+pytestmark = pytest.mark.model  # needs the model stack: the full tier only
+
 # The loop tests' phase, at a rate that moves a tiny model in a few steps.
 CONFIG = dataclasses.replace(
     LOOP_CONFIG, learning_rate=3e-3, warmup_ratio=0.0, weight_decay=0.0, seed=5

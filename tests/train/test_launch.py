@@ -9,12 +9,13 @@ from typing import Any
 
 import pytest
 
+from taxonbot.train.launch import PHASE_MODULE
 from taxonbot.train.phase import main
 from tests.train.conftest import launch_phase
 
 DRIVER = Path(__file__).with_name("driver.py")
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.model]
 
 
 def phase_inputs(folder: Path) -> tuple[Path, Path]:
@@ -53,7 +54,7 @@ def test_bad_settings_are_a_clear_error(
     argv = ["--model", str(tiny_model), "--data", str(data), "--config", str(config)]
     assert main([*argv, "--out", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("taxonbot.train.phase: ") and "Traceback" not in err
+    assert err.startswith(f"{PHASE_MODULE}: ") and "Traceback" not in err
 
 
 def launched_config(folder: Path, **settings: object) -> list[str]:
@@ -144,8 +145,8 @@ def test_the_build_runs_a_phase_sharded_through_its_launcher(
     settings, the launcher's processes shard the model, and the build reads the result back."""
     import sys
 
-    from taxonbot.modelbuild.run import launch_phase as build_launch
     from taxonbot.train.config import TrainConfig
+    from taxonbot.train.launch import launch_phase as build_launch
 
     samples = [json.loads(line) for line in phase_inputs(tmp_path)[0].read_text().splitlines()]
     torchrun = Path(sys.executable).with_name("torchrun")
@@ -170,7 +171,7 @@ def test_two_nodes_train_what_one_node_with_two_processes_does(
     import torch
 
     argv = ["--model", str(tiny_model), *launched_config(tmp_path, fsdp=True)]
-    phase = ["-m", "taxonbot.train.phase", *argv, "--out", "nodes"]
+    phase = ["-m", PHASE_MODULE, *argv, "--out", "nodes"]
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]

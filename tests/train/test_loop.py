@@ -19,6 +19,8 @@ from taxonbot.train.loop import train_phase
 from taxonbot.train.progress import StepReport
 from tests.train.conftest import launch_phase
 
+pytestmark = pytest.mark.model  # needs the model stack: the full tier only
+
 DRIVER = Path(__file__).with_name("driver.py")
 CONFIG = TrainConfig(
     learning_rate=1e-3,

@@ -10,6 +10,8 @@ from taxonbot.train import TrainError
 from taxonbot.train.mixing import data_sha256, mix
 from tests.train.conftest import chat
 
+pytestmark = pytest.mark.model  # needs the model stack: the full tier only
+
 
 def pool(kind: str, count: int) -> list[dict[str, Any]]:
     return [chat(f"{kind} {i}?", f"{kind} answer {i}") for i in range(count)]

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from taxonbot.train.order import DataOrder
+
+pytestmark = pytest.mark.model  # needs the model stack: the full tier only
 
 
 def test_each_epoch_visits_every_row_once_in_a_new_order() -> None:

@@ -10,6 +10,8 @@ import pytest
 from taxonbot.train.data import IGNORE, TokenizedSample, encode_samples
 from taxonbot.train.packing import bins, pack, pad_batches
 
+pytestmark = pytest.mark.model  # needs the model stack: the full tier only
+
 
 def fake(length: int, marker: int) -> TokenizedSample:
     return TokenizedSample((marker,) * length, (IGNORE,) + (marker,) * (length - 1))

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import io
 
+import pytest
+
 from taxonbot.train.config import TrainConfig
 from taxonbot.train.progress import ProgressDisplay, StepReport
+
+pytestmark = pytest.mark.model  # needs the model stack: the full tier only
 
 
 class Terminal(io.StringIO):

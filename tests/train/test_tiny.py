@@ -5,7 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.doubles.tiny_model import IM_END, IM_START, make_tiny_model
+
+pytestmark = pytest.mark.model  # needs the model stack: the full tier only
 
 
 def test_the_auto_classes_load_it_and_it_speaks_chatml(tiny_model: Path, tokenizer: Any) -> None:

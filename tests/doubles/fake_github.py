@@ -7,8 +7,8 @@ integration" for a write they lack), a fork's commit is unknown to the base repo
 commit -> pulls endpoint, a PR lists at most 3000 files, contents over 1 MB come back empty,
 check runs take 50 annotations a request, comments stop at 65,536 characters. Each rule cites
 GitHub's REST docs (docs.github.com/rest/...) or, where the docs are silent or wrong, the public
-report it comes from. Objects take their shape from the real webhook payloads in
-`../shared/github-payloads` when that folder is there (a built-in minimal shape otherwise).
+report it comes from. Objects take their shape from the real webhook payloads committed in
+`tests/fixtures/github-payloads` (a built-in minimal shape where one is missing).
 Faults are queued with `fail_next`; every request lands in `requests`.
 """
 
@@ -33,7 +33,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-PAYLOADS = Path(__file__).resolve().parents[2] / "shared" / "github-payloads"
+PAYLOADS = Path(__file__).resolve().parents[1] / "fixtures" / "github-payloads"
 APP_TOKEN = "ghs_fake_actions_token"  # what GITHUB_TOKEN is: an app installation token
 OLD_APP_TOKEN = "0123456789abcdef0123456789abcdef01234567"  # the same, before token prefixes
 USER_TOKEN = "ghp_fake_user_token"
@@ -1659,7 +1659,7 @@ def serve_as_actions(
         if repository:
             monkeypatch.setenv("GITHUB_REPOSITORY", repository)
         # The adapter paces writes like GitHub asks; the fake needs no pacing.
-        monkeypatch.setattr("taxonbot.github.pygithub.time.sleep", lambda s: None)
+        monkeypatch.setattr("taxonbot.github.retry.time.sleep", lambda s: None)
         yield server
 
 

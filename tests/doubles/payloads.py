@@ -2,9 +2,9 @@
 payload), for the stories the comment job meets: a same-repository PR, a fork's PR, a deleted
 fork's PR, a merge-queue run and a push.
 
-The shape is the real one from `../shared/github-payloads/workflow_run/completed.payload.json`
-(octokit/webhooks, MIT licence) when that folder is there, re-pointed at our repositories; a
-built-in copy of its keys otherwise. What GitHub puts in the fields that matter:
+The shape is the real one from `tests/fixtures/github-payloads/workflow_run/completed.payload.json`
+(octokit/webhooks, MIT licence), re-pointed at our repositories; a built-in copy of its keys
+where that file is missing. What GitHub puts in the fields that matter:
 - `pull_requests` names same-repository PRs only, in a minimal shape ({url, id, number,
   head{ref, sha, repo{id, url, name}}, base{...}}: no full_name). For a fork's PR it is []
   (actions/runner#3444, github/docs#22501); the real with-pull-requests example even names a PR
@@ -25,7 +25,7 @@ import zlib
 from collections.abc import Sequence
 from typing import Any
 
-from fake_github import PAYLOADS, FakeGitHub, minimal_pull
+from tests.doubles.fake_github import PAYLOADS, FakeGitHub, minimal_pull
 
 API = "https://api.github.com"  # an event carries GitHub's own addresses
 TEMPLATE_REPO, TEMPLATE_OWNER = "octo-org/octo-repo", "octo-org"
@@ -203,7 +203,7 @@ def _user(shape: dict[str, Any], login: str) -> dict[str, Any]:
 
 
 def _built_in() -> dict[str, Any]:
-    """The real payload's keys, when ../shared is not beside the checkout."""
+    """The real payload's keys, where the fixture is missing."""
 
     def user(login: str) -> dict[str, Any]:
         return {
