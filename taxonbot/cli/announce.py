@@ -27,6 +27,8 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from taxonbot.cli.githubenv import write_target
+from taxonbot.errors import UsageError
 from taxonbot.exits import Exit
 from taxonbot.github.port import GitHubError
 from taxonbot.jsonfile import UnreadableJson, read_capped_json
@@ -97,13 +99,10 @@ def run(args: argparse.Namespace) -> Exit:
 
 
 def announce(request: AnnounceOptions, env: Mapping[str, str]) -> Exit:
-    repo = request.repo or env.get("GITHUB_REPOSITORY") or None
-    token = env.get("GITHUB_TOKEN", "")
-    if request.post and (not repo or not token):
-        missing = "--repo (or GITHUB_REPOSITORY)" if not repo else "GITHUB_TOKEN"
-        return _fail(Exit.CANNOT, f"--post needs {missing}; nothing was posted.")
-    if repo is not None and repo.count("/") != 1:
-        return _fail(Exit.CANNOT, f"--repo must be OWNER/NAME, not `{repo}`.")
+    try:
+        repo, token = write_target(request.repo, request.post, env, "nothing was posted")
+    except UsageError as exc:
+        return _fail(exc.exit, str(exc))
     try:
         run_url = check_url(request.run_url) if request.run_url else None
     except AnnounceError as exc:

@@ -20,11 +20,11 @@ from taxonbot.exits import Exit
 from taxonbot.runtime import BackendError, ModelBackend
 from taxonbot.runtime.open import open_model
 from taxonbot.sdg.generate import GenerationSettings, generate_leaf, leaf_inputs, pipeline_for
-from taxonbot.sdg.leafjob import LeafError, leaf_job
+from taxonbot.sdg.leafjob import LeafError
 from taxonbot.sdg.progress import ProgressReporter
 from taxonbot.sdg.prompts import templates_hash
 from taxonbot.sdg.report import counts
-from taxonbot.sdg.session import SdgOptions, knowledge_pipeline, select_leaves
+from taxonbot.sdg.session import SdgOptions, knowledge_pipeline, leaf_jobs, select_leaves
 from taxonbot.taxonomy.changed import ChangedError
 
 
@@ -81,12 +81,8 @@ def generate_all(
     progress = ProgressReporter(len(paths))
     model = backend.describe()
     entries, failed = [], 0
-    for path in paths:
-        progress.start_leaf(path)
-        try:
-            job = leaf_job(path, options.docs)
-        except LeafError as exc:
-            progress.skip_leaf(str(exc))
+    for path, job in leaf_jobs(paths, options.docs, progress):
+        if isinstance(job, LeafError):
             failed += 1
             continue
         pipeline = pipeline_for(job, settings.knowledge_pipeline)

@@ -26,6 +26,8 @@ import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from taxonbot.cli.githubenv import write_target
+from taxonbot.errors import UsageError
 from taxonbot.exits import Exit
 from taxonbot.github.port import GitHubError
 from taxonbot.release.cut import publish
@@ -106,13 +108,11 @@ def run(args: argparse.Namespace) -> Exit:
 
 
 def cut(request: CutOptions, env: Mapping[str, str]) -> Exit:
-    repo = request.repo or env.get("GITHUB_REPOSITORY") or None
-    token = env.get("GITHUB_TOKEN", "")
-    if request.post and (not repo or not token):
-        missing = "--repo (or GITHUB_REPOSITORY)" if not repo else "GITHUB_TOKEN"
-        return _fail(Exit.CANNOT, f"--post needs {missing}; nothing was tagged or released.")
-    if repo is not None and repo.count("/") != 1:
-        return _fail(Exit.CANNOT, f"--repo must be OWNER/NAME, not `{repo}`.")
+    try:
+        nothing = "nothing was tagged or released"
+        repo, token = write_target(request.repo, request.post, env, nothing)
+    except UsageError as exc:
+        return _fail(exc.exit, str(exc))
     try:
         plan = prepare(request, repo)
         if request.post:

@@ -11,7 +11,7 @@ from taxonbot.runtime import ModelBackend
 from taxonbot.runtime.open import ModelSpec
 from taxonbot.sdg.blocks import RunContext
 from taxonbot.sdg.generate import pipeline_for
-from taxonbot.sdg.leafjob import DocumentSource, LeafError, leaf_job
+from taxonbot.sdg.leafjob import DocumentSource, LeafError, LeafJob, leaf_job
 from taxonbot.sdg.pipeline import Budget, LeafRun, run_leaf
 from taxonbot.sdg.progress import ProgressReporter
 from taxonbot.taxonomy.changed import changed_files
@@ -52,13 +52,9 @@ def run_leaves(
 ) -> Iterator[LeafOutcome]:
     deadline = None if budget.seconds is None else time.monotonic() + budget.seconds
     knowledge = knowledge_pipeline(options.knowledge_pipeline, options.teacher)
-    for path in paths:
-        progress.start_leaf(path)
-        try:
-            job = leaf_job(path, options.docs)
-        except LeafError as exc:
-            progress.skip_leaf(str(exc))
-            yield LeafOutcome(path, error=str(exc))
+    for path, job in leaf_jobs(paths, options.docs, progress):
+        if isinstance(job, LeafError):
+            yield LeafOutcome(path, error=str(job))
             continue
         run = run_leaf(
             pipeline_for(job, knowledge),
@@ -69,6 +65,21 @@ def run_leaves(
         )
         progress.finish_leaf(run)
         yield LeafOutcome(path, run)
+
+
+def leaf_jobs(
+    paths: list[str], docs: DocumentSource, progress: ProgressReporter
+) -> Iterator[tuple[str, LeafJob | LeafError]]:
+    """Each path with its job, or the LeafError that says why it has none (already reported)."""
+    for path in paths:
+        progress.start_leaf(path)
+        try:
+            job = leaf_job(path, docs)
+        except LeafError as exc:
+            progress.skip_leaf(str(exc))
+            yield path, exc
+            continue
+        yield path, job
 
 
 def knowledge_pipeline(name: str, teacher: ModelSpec) -> str:

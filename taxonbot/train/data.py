@@ -37,7 +37,12 @@ class TokenizedSample:
 
     @property
     def supervised(self) -> int:
-        return sum(1 for label in self.labels if label != IGNORE)
+        return supervised(self.labels)
+
+
+def supervised(labels: tuple[int, ...]) -> int:
+    """How many tokens are learned: every label the loss does not ignore."""
+    return sum(1 for label in labels if label != IGNORE)
 
 
 @dataclass(frozen=True)

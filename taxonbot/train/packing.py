@@ -18,7 +18,7 @@ import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from taxonbot.train.data import IGNORE, TokenizedSample
+from taxonbot.train.data import IGNORE, TokenizedSample, supervised
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ class PackedRow:
 
     @property
     def supervised(self) -> int:
-        return sum(1 for label in self.labels if label != IGNORE)
+        return supervised(self.labels)
 
 
 @dataclass(frozen=True)
