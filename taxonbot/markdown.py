@@ -17,13 +17,23 @@ import re
 ZWSP = "\u200b"
 # C0/C1 controls but tab and newline, and the bidi overrides of "Trojan Source" (CVE-2021-42574).
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-_MENTION = re.compile(r"@(?=[A-Za-z0-9_-])")
-_BACKLINK = re.compile(r"#(?=\d)")
-_GH_REF = re.compile(r"(?i)\b(gh-)(?=\d)")  # GitHub links GH-123 like #123
-# A URL to an issue or PR creates a cross-reference there; no untrusted text becomes a link.
-_URL = re.compile(r"(?i)(https?:/)(/)|\b(www)(\.)")
+# Both a mention (@user, @org/team, owner/repo@sha) and a GFM e-mail autolink (a@b.co, a@.b.co,
+# mailto:, xmpp:) need the character after the @ to be one of these.
+_MENTION = re.compile(r"@(?=[\w.+-])")
+_BACKLINK = re.compile(r"#(?=\d)")  # #1, and owner/repo#1
+_GH_REF = re.compile(r"(?i)(gh-)(?=\d)")  # GitHub links GH-123 like #123, after any character
+# GFM autolinks http://, https:// and ftp:// (and www.) after any punctuation, `_` included, and
+# a URL to an issue or PR creates a cross-reference there: every :// and www. is broken.
+_URL = re.compile(r"(?i)(:/)(/)|(www)(\.)")
 _BACKTICKS = re.compile(r"`+")
-_SPECIAL = re.compile(r"([\\`*_\[\]|!])")
+# Everything that opens an inline construct: emphasis, strikethrough (~, and ~~~ fences), links
+# and images ([ ] !), code spans, table cells, GitHub's math ($), and the backslash itself.
+_SPECIAL = re.compile(r"([\\`*_\[\]|!~$])")
+# What makes a line a block when it starts it (inline text is one line, spaces single): an ATX
+# heading (# x), a list item (- x, + x, 1. x, 1) x), a setext underline or thematic break (===,
+# ---, - - -); > and < are entities already, and * _ ` ~ (fences too) are escaped everywhere.
+_BLOCK_START = re.compile(r"#{1,6}(?= |$)|[-+=](?=[ =-]|$)")
+_ORDERED = re.compile(r"\d{1,9}(?=[.)](?: |$))")
 
 
 class Md(str):
@@ -41,7 +51,7 @@ def inline(value: object, limit: int = 500) -> Md:
     text = " ".join(clean(value).split())
     if len(text) > limit:
         text = text[: limit - 1] + "…"
-    return Md(_defang(_escape(text)))
+    return Md(_line_start(_defang(_escape(text))))
 
 
 def code(value: object, limit: int = 200) -> Md:
@@ -60,12 +70,18 @@ def prose(value: object, limit: int = 500) -> Md:
     parts = " ".join(clean(value).split())[:limit].split("`")
     if len(parts) % 2 == 0:  # an unmatched backtick: no code spans at all
         return inline(value, limit)
-    pieces = (code(part) if i % 2 else _defang(_escape(part)) for i, part in enumerate(parts))
-    return Md("".join(pieces))
+    # An empty span would print `` beside its neighbour's closing backtick: a run of three that
+    # closes nothing, leaving the span before it open and its text read as Markdown.
+    pieces = (
+        (code(part) if part.strip() else "") if i % 2 else _defang(_escape(part))
+        for i, part in enumerate(parts)
+    )
+    return Md(_line_start("".join(pieces)))
 
 
 def html_text(value: object, limit: int = 200) -> Md:
-    """Untrusted text inside our own HTML (a <summary>): entities, no Markdown."""
+    """Untrusted text inside our own HTML block (`<details><summary>` at a line start, where
+    GFM parses no Markdown until a blank line): entities, one line, nothing linked."""
     flat = " ".join(clean(value).split())
     flat = flat[: limit - 1] + "…" if len(flat) > limit else flat
     return Md(_defang(_inert(html.escape(flat, quote=True))))
@@ -92,7 +108,15 @@ def plural(n: int, word: str, words: str = "") -> str:
 
 def _escape(text: str) -> str:
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _inert(_SPECIAL.sub(r"\\\1", text))
+    # Mentions first: the character after an @ decides, before a backslash goes in front of it.
+    return _SPECIAL.sub(r"\\\1", _inert(text))
+
+
+def _line_start(text: str) -> str:
+    """Text that may start a line (`- {x}`, a line of its own) starts no heading, list or rule."""
+    if ordered := _ORDERED.match(text):
+        return f"{ordered[0]}\\{text[ordered.end() :]}"
+    return "\\" + text if _BLOCK_START.match(text) else text
 
 
 def _inert(text: str) -> str:
@@ -103,5 +127,5 @@ def _inert(text: str) -> str:
 def _defang(text: str) -> str:
     """GH-1 references, URLs, and `<!--` (a copy of our marker)."""
     text = _GH_REF.sub(r"\1" + ZWSP, text)
-    text = _URL.sub(lambda m: m[1] + ZWSP + m[2] if m[1] else m[3] + ZWSP + m[4], text)
+    text = _URL.sub(lambda m: ZWSP.join(m.group(1, 2) if m[1] else m.group(3, 4)), text)
     return text.replace("<!--", "<" + ZWSP + "!--")

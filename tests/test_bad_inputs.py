@@ -62,6 +62,21 @@ def billion_laughs() -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
+def many_seeds(count: int) -> bytes:
+    head = "version: 3\ncreated_by: jdoe\ntask_description: Write a limerick.\nseed_examples:\n"
+    seed = "  - question: Write limerick number {} about a cat.\n    answer: A cat.\n"
+    return (head + "".join(seed.format(i) for i in range(count))).encode()
+
+
+def eleven_questions() -> bytes:
+    """The first knowledge seed with 11 question-answer pairs (lines 8 to 29)."""
+    last = "        answer: Yes. No planet in the Solar System is larger than Jupiter.\n"
+    more = "".join(
+        f"      - question: Extra question {i}?\n        answer: Extra {i}.\n" for i in range(8)
+    )
+    return jupiter().replace(last, last + more, 1).encode()
+
+
 @dataclass(frozen=True)
 class Bad:
     make: Callable[[], bytes]
@@ -241,6 +256,33 @@ BAD_INPUTS: dict[str, Bad] = {
     "pattern-backslash": Bad(
         lambda: with_pattern("a\\b.md"), "document.pattern", 50, 7, "backslash", KNOWLEDGE_LEAF
     ),
+    # Issue 20: absurd sizes are findings that name the size and the limit, and a value quoted
+    # in a message is cut (the 256 KiB shapes, and their time, are in tests/check/test_linear.py).
+    "300-seed-examples": Bad(
+        lambda: many_seeds(300), "content.too-many-seeds", 405, 5, "has 300 items; the limit is 200"
+    ),
+    "11-questions-in-a-seed": Bad(
+        lambda: eleven_questions(),
+        "content.too-many-questions",
+        28,
+        9,
+        "has 11 items; the limit is 10",
+        KNOWLEDGE_LEAF,
+    ),
+    "100000-digit-version": Bad(
+        lambda: limerick().replace("version: 3", "version: " + "1" * 100_000).encode(),
+        "version.unsupported",
+        1,
+        10,
+        "`version: 1111111111",
+    ),
+    "100000-character-key": Bad(
+        lambda: (limerick() + "? " + "k" * 100_000 + "\n: v\n").encode(),  # an explicit key
+        "schema.unexpected-key",
+        40,
+        3,
+        "… (100,000 characters)` is not a field",
+    ),
 }
 
 
@@ -295,6 +337,7 @@ def test_a_bad_input_gets_a_finding_quickly(name: str, tmp_path: Path) -> None:
     assert elapsed < SECONDS
     assert peak < 16 * MiB
     assert max(Counter(f.rule for f in found).values()) <= 10, "findings must not multiply"
+    assert all(len(f"{f.message} {f.hint}") < 2000 for f in found), "a quoted value is cut"
 
 
 def test_an_alias_bomb_is_reported_three_times_at_most(tmp_path: Path) -> None:
@@ -379,10 +422,12 @@ def control_character(tmp_path: Path) -> list[Finding]:
     return timed_check(path, "control-character")[0]
 
 
-def test_a_control_character_is_a_syntax_finding_not_a_crash(tmp_path: Path) -> None:
-    """A BEL character pasted from a PDF: YAML refuses it, and so do we, with a hint."""
+def test_a_control_character_is_a_finding_not_a_crash(tmp_path: Path) -> None:
+    """A BEL character pasted from a PDF: YAML refuses it, and so do we, naming it, with a hint
+    (one finding: libyaml's vaguer syntax error is not added to it)."""
     (finding,) = control_character(tmp_path)
-    assert finding.rule == "yaml.syntax" and finding.hint.strip()
+    assert finding.rule == "text.invisible-character" and finding.hint.strip()
+    assert "U+0007 BELL" in finding.message
 
 
 # --- bugs found in review, fixed; these stories keep them fixed ----
@@ -390,7 +435,9 @@ def test_a_control_character_is_a_syntax_finding_not_a_crash(tmp_path: Path) -> 
 
 def test_a_control_character_is_located_and_explained(tmp_path: Path) -> None:
     """The finding points at the BEL (line 2, col 17) and says to delete it, in plain words."""
-    assert_found(control_character(tmp_path), "yaml.syntax", 2, 17, "Delete the character")
+    assert_found(
+        control_character(tmp_path), "text.invisible-character", 2, 17, "Delete the character"
+    )
 
 
 def test_a_bad_byte_after_an_accented_letter_is_located_in_characters(tmp_path: Path) -> None:

@@ -43,7 +43,8 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     qna = Path(OLD_SKILL, "qna.yaml")
     qna.write_text(qna.read_text("utf-8").replace("jdoe", "jroe"), encoding="utf-8")
     attribution = Path(LIMERICK, "attribution.txt")
-    attribution.write_text(attribution.read_text("utf-8") + "Revision: v2\n", encoding="utf-8")
+    revised = attribution.read_text("utf-8").replace("Revision: -", "Revision: v2")
+    attribution.write_text(revised, encoding="utf-8")  # a second Revision line is a duplicate
     Path("README.md").write_text("# My taxonomy\n", encoding="utf-8")
     git("add", "--all")
     git("commit", "--quiet", "-m", "edit two leaves")

@@ -36,7 +36,11 @@ UNREACHABLE = {
 }
 # Rules whose inputs are byte-level or file-system oddities, generated in test_bad_inputs.py;
 # and the merge gate's own (a PR too large, a file the API won't return), in test_gate.py.
-GENERATED = (TESTS / "test_bad_inputs.py", TESTS / "github" / "test_gate.py")
+GENERATED = (
+    TESTS / "test_bad_inputs.py",
+    TESTS / "github" / "test_gate.py",
+    TESTS / "check" / "test_almost_leaves.py",
+)
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,11 @@ commit, writes them into a scratch folder, and runs the very same check on them;
 is executed. The result becomes the `taxonbot / check` check run on the head commit, the
 `check:*` labels and the comment's verdict.
 
+A changed path under a taxonomy root that `check` would not read (not a leaf's name, not an
+attribution.txt) is looked up too: the contents API answers a symbolic link to a folder or a
+submodule with no file (`type` "symlink" or "submodule", docs.github.com/rest/repos/contents),
+and that is a finding, as `check` finds one in a checkout.
+
 A pull request too large to read in full (GitHub lists at most 3,000 changed files, and we read
 at most MAX_TAXONOMY_FILES taxonomy files) never passes: it fails with a finding that says so.
 """
@@ -26,7 +31,7 @@ from taxonbot.github.records import PullHead, RepoFile
 from taxonbot.taxonomy.changed import files_to_check, listed
 from taxonbot.taxonomy.diff import FileChange
 from taxonbot.taxonomy.findings import Finding, Position, error
-from taxonbot.taxonomy.leaf import ATTRIBUTION_NAME
+from taxonbot.taxonomy.leaf import ATTRIBUTION_NAME, in_taxonomy, wants_check
 
 MAX_LISTED_FILES = 3000  # "List pull requests files" returns at most 3,000 files
 MAX_TAXONOMY_FILES = 300  # files read through the API for one pull request
@@ -64,9 +69,10 @@ def trusted_check(
         return "fetched" if read(path) is not None else None
 
     targets = [t for t in files_to_check(listed(changes), blob_of) if safe_path(t)]
-    if len(targets) > MAX_TAXONOMY_FILES:
-        return _too_large(len(targets), "taxonomy files", MAX_TAXONOMY_FILES)
-    unreadable: list[Finding] = []
+    others = [c.path for c in changes if _maybe_no_file(c) and safe_path(c.path)]
+    if len(targets) + len(others) > MAX_TAXONOMY_FILES:
+        return _too_large(len(targets) + len(others), "taxonomy files", MAX_TAXONOMY_FILES)
+    unreadable = [_unreadable(path) for path in others if read(path) is None]
     for path in targets:
         found = read(path)
         if found is None:
@@ -79,8 +85,20 @@ def trusted_check(
     readable = [t for t in targets if fetched.get(t) is not None]
     with _inside(workdir):
         findings = check_files(readable, options)
-    report = CheckReport(tuple(targets), tuple(findings) + tuple(unreadable), "changed")
+    files = tuple(targets) + tuple(p for p in others if fetched.get(p) is None)
+    report = CheckReport(files, tuple(findings) + tuple(unreadable), "changed")
     return Gate(report, too_large=False)
+
+
+def _maybe_no_file(change: FileChange) -> bool:
+    """A path under a root the check would not read: it may be a folder link or a submodule."""
+    name = posixpath.basename(change.path)
+    return (
+        change.status != "deleted"
+        and in_taxonomy(change.path)
+        and not wants_check(change.path)
+        and name != ATTRIBUTION_NAME
+    )
 
 
 def safe_path(path: str) -> bool:
@@ -142,8 +160,11 @@ def _unreadable(path: str) -> Finding:
         path,
         Position(1, 1),
         "taxonbot could not read this file at the pull request's head commit through GitHub's "
-        "API: it is not a regular file there (a symbolic link, a folder or a submodule).",
-        "Make it a plain text file named qna.yaml in the leaf's folder, then push again.",
+        "API: it is not a regular file there (a symbolic link, a folder or a submodule), so "
+        "nothing behind it is checked or trained on.",
+        "Replace a symbolic link with the real folders and files, remove a submodule "
+        "(`git rm PATH`), and commit plain files: a leaf's folder holds qna.yaml and "
+        "attribution.txt.",
     )
 
 

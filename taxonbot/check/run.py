@@ -7,12 +7,13 @@ from collections.abc import Iterable, Iterator
 
 from taxonbot.check.rules import RULES, CheckContext
 from taxonbot.check.rules.context import CheckOptions
-from taxonbot.check.rules.path_names import path_findings
+from taxonbot.check.rules.path_names import entry_findings, path_findings
 from taxonbot.check.schemacheck import schema_findings
+from taxonbot.check.seedcap import cap_seeds
 from taxonbot.check.textrules import text_findings
 from taxonbot.check.versions import decide
 from taxonbot.taxonomy.findings import Finding, Position, error
-from taxonbot.taxonomy.leaf import ATTRIBUTION_NAME, QNA_NAME, leaf_path
+from taxonbot.taxonomy.leaf import ATTRIBUTION_NAME, QNA_NAME, in_taxonomy, leaf_path, wants_check
 from taxonbot.taxonomy.loader import LoadLimits, load
 
 SKIP_DIRS = frozenset({".git", ".venv", "node_modules", "__pycache__"})
@@ -27,6 +28,9 @@ def check_files(files: Iterable[str], options: CheckOptions) -> list[Finding]:
 
 
 def check_file(path: str, options: CheckOptions) -> list[Finding]:
+    entry = entry_findings(path)
+    if entry is not None:
+        return entry
     leaf = leaf_path(path)
     loaded = load(path, LoadLimits(max_bytes=options.max_bytes))
     found = list(loaded.findings)
@@ -38,7 +42,9 @@ def check_file(path: str, options: CheckOptions) -> list[Finding]:
             found.append(not_a_mapping(path, root.pos))
         found += path_findings(leaf)
         return sorted(found, key=Finding.sort_key)
-    ctx = CheckContext(path, leaf, root, root.to_python(), options)
+    data, capped = cap_seeds(path, root, root.to_python())
+    found += capped
+    ctx = CheckContext(path, leaf, root, data, options)
     decision = decide(ctx)
     found += decision.findings
     limit = None if options.verbose else SCHEMA_LIMIT
@@ -62,7 +68,8 @@ def not_a_mapping(path: str, pos: Position) -> Finding:
 
 
 def discover(paths: Iterable[str]) -> Iterator[str]:
-    """Files to check: qna.yaml, and any YAML under a taxonomy root (to flag a wrong name)."""
+    """Files to check: what `wants_check` selects, and under a taxonomy root every symbolic link
+    and submodule (each a finding: nothing behind it would be checked)."""
     seen: set[str] = set()
     for path in paths:
         if os.path.isdir(path) and not os.path.islink(path):
@@ -78,14 +85,35 @@ def discover(paths: Iterable[str]) -> Iterator[str]:
 
 
 def _walk(top: str) -> Iterator[str]:
+    submodules = _gitmodules(top)
     for folder, dirs, files in os.walk(top):
         dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
+        for name in list(dirs):
+            path = os.path.join(folder, name)
+            if in_taxonomy(path) and (os.path.islink(path) or _submodule(path, submodules)):
+                dirs.remove(name)
+                yield path
         for name in sorted(files):
-            if name == QNA_NAME or _misnamed(folder, name):
-                yield os.path.join(folder, name)
+            path = os.path.join(folder, name)
+            if wants_check(path) or (os.path.islink(path) and in_taxonomy(path)):
+                yield path
 
 
-def _misnamed(folder: str, name: str) -> bool:
-    return (
-        name.endswith((".yaml", ".yml")) and leaf_path(os.path.join(folder, name)).root is not None
+def _submodule(folder: str, declared: frozenset[str]) -> bool:
+    """A checked-out submodule has a `.git` entry; one not checked out is an empty folder that
+    the walk's top `.gitmodules` names."""
+    return os.path.normpath(folder) in declared or os.path.lexists(os.path.join(folder, ".git"))
+
+
+def _gitmodules(top: str) -> frozenset[str]:
+    try:
+        with open(os.path.join(top, ".gitmodules"), encoding="utf-8", errors="replace") as handle:
+            text = handle.read(1 << 20)
+    except OSError:
+        return frozenset()
+    found = (line.split("=", 1) for line in text.splitlines() if "=" in line)
+    return frozenset(
+        os.path.normpath(os.path.join(top, value.strip()))
+        for key, value in found
+        if key.strip() == "path" and value.strip()
     )

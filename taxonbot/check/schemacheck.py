@@ -13,12 +13,13 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from taxonbot.schemas import fast_validator, validator
-from taxonbot.taxonomy.findings import Finding, Position, error
+from taxonbot.taxonomy.findings import Finding, Position, error, quoted
 from taxonbot.taxonomy.yamlnode import Node, format_path, locate
 
 if TYPE_CHECKING:
     from jsonschema import ValidationError
 
+_SUGGESTED_KEYS = 20  # "did you mean" for the first unexpected keys of a mapping, not 50,000
 _TYPE_WORDS = {"string": "text", "array": "a list", "object": "a mapping of fields"}
 
 
@@ -111,11 +112,11 @@ def _describe(keyword: str, err: ValidationError, name: str) -> tuple[str, str]:
     if keyword in ("const", "enum"):
         allowed = [want] if keyword == "const" else list(want)
         shown = ", ".join(f"`{a}`" for a in allowed)
-        return f"`{name}` is `{value}`; it must be {shown}.", about
+        return f"`{name}` is {quoted(value)}; it must be {shown}.", about
     if keyword == "uniqueItems":
         return f"`{name}` holds two identical items.", "Change or remove the repeated item."
     if keyword == "pattern":
-        return f"`{name}` has the wrong form: `{_short(value)}`.", about
+        return f"`{name}` has the wrong form: {quoted(value)}.", about
     return f"`{name}`: {err.message}.", about or "Compare with taxonomy/CONTRIBUTING.md."
 
 
@@ -142,15 +143,9 @@ def _unexpected(
     path: str, err: ValidationError, root: Node, where: tuple[Any, ...]
 ) -> Iterator[Finding]:
     known = list(err.schema.get("properties", {})) if isinstance(err.schema, dict) else []
-    listed = err.message.split("(", 1)[-1]
-    # jsonschema names the keys with repr(): 'x', "it's", None. Match the instance's own keys
-    # against that, rather than parsing quotes.
-    extras = (
-        [k for k in err.instance if repr(k) in listed] if isinstance(err.instance, dict) else []
-    )
-    for key in extras:
-        hint = f"Remove `{key}`, or check its spelling and indentation."
-        close = difflib.get_close_matches(str(key), known, n=1)
+    for count, key in enumerate(_extras(err)):
+        hint = f"Remove {quoted(key)}, or check its spelling and indentation."
+        close = difflib.get_close_matches(str(key), known, n=1) if count < _SUGGESTED_KEYS else []
         if key == "attribution":
             hint = (
                 "Move the source details into attribution.txt beside qna.yaml and delete them here."
@@ -167,13 +162,26 @@ def _unexpected(
         )
 
 
+def _extras(err: ValidationError) -> list[Any]:
+    """The instance's keys that jsonschema's message names, in file order.
+
+    jsonschema names them with repr(): 'x', "it's", None, joined by ", ". Each key's repr is
+    looked up among the pieces of that list: one set lookup per key, where `repr(key) in
+    message` scanned the message once per key (quadratic for 50,000 keys)."""
+    if not isinstance(err.instance, dict):
+        return []
+    listed = err.message.split("(", 1)[-1]
+    body = re.sub(r" (?:was|were) [a-z ]+\)$", "", listed)
+    items = set(body.split(", "))
+    return [key for key in err.instance if _named(repr(key), items, body)]
+
+
+def _named(name: str, items: set[str], body: str) -> bool:
+    return name in items or (", " in name and name in body)
+
+
 def _about(schema: Any) -> str:
     if not isinstance(schema, dict):
         return ""
     text = str(schema.get("description", ""))
     return text if len(text) < 400 else text[:397] + "..."
-
-
-def _short(value: Any) -> str:
-    text = str(value)
-    return text if len(text) <= 60 else text[:57] + "..."

@@ -7,12 +7,12 @@ fail upstream CI); blank lines, indentation, hyphens and colons are warnings.
 
 from __future__ import annotations
 
-import bisect
 import re
 from collections.abc import Iterator
 
 from taxonbot.taxonomy.findings import Finding, Position, error, warning
 from taxonbot.taxonomy.loader import Loaded
+from taxonbot.taxonomy.textlines import LineIndex, position_of_offset
 from taxonbot.taxonomy.yamlnode import Node
 
 MAX_BLANK_LINES = 2
@@ -41,11 +41,10 @@ def text_findings(path: str, loaded: Loaded) -> list[Finding]:
 def line_endings(path: str, text: str, lines: list[str]) -> Iterator[Finding]:
     crlf = text.find("\r")  # CR LF (Windows) or a bare CR (old Mac)
     if crlf >= 0:
-        line = text.count("\n", 0, crlf) + 1
         yield error(
             "text.crlf",
             path,
-            Position(line, crlf - (text.rfind("\n", 0, crlf) + 1) + 1),
+            position_of_offset(text, crlf),
             "The file uses Windows line endings (CR LF)."
             if text.startswith("\r\n", crlf)
             else "The file uses old Mac line endings (a bare CR).",
@@ -100,7 +99,7 @@ def blank_lines(path: str, lines: list[str], literal: set[int]) -> list[Finding]
 
 def regex_rules(path: str, text: str, literal: set[int]) -> list[Finding]:
     found: list[Finding] = []
-    starts = _LineIndex(text)
+    starts = LineIndex(text)
     # Each regex runs only when a cheap substring test says it can match: clean files (most of
     # them) then cost four `in` scans instead of four regex passes.
     trailing = " \n" in text or "\t\n" in text or " \r" in text or text.endswith((" ", "\t"))
@@ -153,20 +152,6 @@ def colon_finding(path: str, line: int, match: re.Match[str]) -> Finding:
         message = "More than one space after the colon."
         hint = "Write keys as `key: value` with a single space after the colon."
     return warning("text.colon-spacing", path, Position(line, col), message, hint)
-
-
-class _LineIndex:
-    """Offset -> line:col, built lazily: most files have no finding and never need it."""
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self.starts: list[int] | None = None
-
-    def position(self, offset: int) -> Position:
-        if self.starts is None:
-            self.starts = [0] + [m.end() for m in re.finditer("\n", self.text)]
-        line = bisect.bisect_right(self.starts, offset)
-        return Position(line, offset - self.starts[line - 1] + 1)
 
 
 def indentation(path: str, block_maps: list[Node]) -> list[Finding]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from taxonbot.check.rules.context import CheckContext
 from taxonbot.schemas import MIN_KNOWLEDGE_VERSION, NEWEST_VERSION, SUPPORTED_VERSIONS, schema_id
-from taxonbot.taxonomy.findings import Finding, Severity, error, warning
+from taxonbot.taxonomy.findings import Finding, Severity, error, quoted, warning
 from taxonbot.taxonomy.yamlnode import locate
 
 
@@ -37,7 +37,7 @@ def decide(ctx: CheckContext) -> VersionDecision:
             "version.unsupported",
             ctx.path,
             pos,
-            f"`version: {declared}` is not a qna.yaml format version taxonbot knows.",
+            f"{quoted(f'version: {declared}')} is not a qna.yaml format version taxonbot knows.",
             f"Use `version: {NEWEST_VERSION}` and the fields of that format "
             "(see taxonomy/CONTRIBUTING.md).",
             "version",

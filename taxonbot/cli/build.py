@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from taxonbot.diskwrite import check_folder
 from taxonbot.errors import UsageError
 from taxonbot.exits import Exit
 from taxonbot.modelbuild.options import BuildOptions
@@ -112,7 +113,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from taxonbot.modelbuild.run import build
 
-    folder, manifest = build(options(args))
+    chosen = options(args)
+    check_folder(chosen.out)  # a file in the way is said before hours of work
+    folder, manifest = build(chosen)
     failed = [leaf["leaf"] for leaf in manifest["data"]["leaves"] if leaf["status"] == "failed"]
     print(f"taxonbot build: {folder} ({manifest['evaluation'].get('summary', '')})")
     if failed:

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from taxonbot.cli.renamed import renamed
+from taxonbot.diskwrite import check_folder, make_folder
 from taxonbot.exits import Exit
 from taxonbot.gaps.policy import Policy, PolicyError, load_policy, policy_path
 from taxonbot.gaps.run import GapsOptions, analyse, write
@@ -63,7 +64,9 @@ def run(args: argparse.Namespace) -> int:
     except DiffError as exc:
         print(f"taxonbot gaps: {exc}", file=sys.stderr)
         return Exit.CANNOT
-    options.out.mkdir(parents=True, exist_ok=True)
+    make_folder(options.out)  # a file in the way is said before any model loads
+    if changed and options.overlap:
+        check_folder(options.cache)
     policy: Policy | None = None
     if options.coverage:
         loaded = load_policy(policy_path(options.taxonomy))

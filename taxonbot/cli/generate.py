@@ -3,7 +3,8 @@
 Per leaf an append-only JSONL under OUT/leaves/ (the loop: taxonbot.sdg.generate); a killed run
 resumes without redoing finished leaves or rounds. Then OUT/train.jsonl (chat `messages`) and
 OUT/manifest.json (counts per leaf, input and output hashes, model, pipeline and template
-versions).
+versions), each written whole or not at all; a full disk or a file in the way of OUT is one
+line naming the path (taxonbot.diskwrite).
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from taxonbot.cli.sdgoptions import add_sdg_arguments, sdg_options
+from taxonbot.diskwrite import atomic_open, check_folder, write_atomic
 from taxonbot.exits import Exit
+from taxonbot.jsonl import dump_line
 from taxonbot.runtime import BackendError, ModelBackend
 from taxonbot.runtime.open import open_model
 from taxonbot.sdg.generate import GenerationSettings, generate_leaf, leaf_inputs, pipeline_for
@@ -49,13 +52,13 @@ def run(args: argparse.Namespace) -> int:
         args.round_size,
         knowledge_pipeline=knowledge_pipeline(options.knowledge_pipeline, options.teacher),
     )
+    out = check_folder(args.out)  # a file in the way is said before the model loads
     try:
         paths = select_leaves(options.paths, options.base)
         backend = open_model(options.teacher)
     except (ChangedError, BackendError) as exc:
         print(f"taxonbot generate: {exc}", file=sys.stderr)
         return Exit.CANNOT
-    out = Path(args.out)
     try:
         entries, failed = generate_all(paths, backend, options, settings, out)
         write_outputs(out, entries, backend, settings)
@@ -105,14 +108,12 @@ def generate_all(
 def write_outputs(
     out: Path, entries: list[dict[str, Any]], backend: ModelBackend, settings: GenerationSettings
 ) -> None:
-    out.mkdir(parents=True, exist_ok=True)
     train = out / "train.jsonl"
-    with open(train, "w", encoding="utf-8") as handle:
+    with atomic_open(train) as handle:
         for entry in entries:
             for sample in entry["store"].samples():
                 if sample.kept:
-                    line = {"messages": sample.messages(), "leaf": entry["leaf"]}
-                    handle.write(json.dumps(line, ensure_ascii=False) + "\n")
+                    handle.write(dump_line({"messages": sample.messages(), "leaf": entry["leaf"]}))
     leaves = []
     for entry in entries:
         store = entry.pop("store")
@@ -130,7 +131,7 @@ def write_outputs(
             "pairs": sum(leaf["kept"] for leaf in leaves),
         },
     }
-    (out / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
+    write_atomic(out / "manifest.json", json.dumps(manifest, indent=1) + "\n")
 
 
 def sha256(path: Path) -> str:

@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from taxonbot.cli.sdgoptions import add_sdg_arguments, sdg_options
+from taxonbot.diskwrite import check_folder
 from taxonbot.exits import Exit
 from taxonbot.runtime import BackendError
 from taxonbot.runtime.open import open_model
 from taxonbot.sdg.pipeline import Budget
 from taxonbot.sdg.progress import ProgressReporter
 from taxonbot.sdg.report import write_preview
-from taxonbot.sdg.session import run_leaves, select_leaves
+from taxonbot.sdg.session import budget_deadline, run_leaves, select_leaves
 from taxonbot.taxonomy.changed import ChangedError
 
 
@@ -43,6 +43,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # The budget is the whole preview's: its clock starts before leaves, model or documents.
+    deadline = budget_deadline(args.time_budget)
     options = sdg_options(args)
     try:
         paths = select_leaves(options.paths, options.base)
@@ -51,6 +53,7 @@ def run(args: argparse.Namespace) -> int:
         return Exit.CANNOT
     if not paths:
         print("taxonbot preview: no qna.yaml to preview (nothing changed?)", file=sys.stderr)
+    out = check_folder(args.out)  # a file in the way is said before the model loads
     try:
         backend = open_model(options.teacher)
     except BackendError as exc:
@@ -58,9 +61,8 @@ def run(args: argparse.Namespace) -> int:
         return Exit.CANNOT
     budget = Budget(args.pairs, options.max_new_tokens, args.time_budget, args.round_size)
     progress = ProgressReporter(len(paths))
-    out = Path(args.out)
     try:
-        outcomes = list(run_leaves(paths, backend, budget, options, progress))
+        outcomes = list(run_leaves(paths, backend, budget, options, progress, deadline))
         write_preview(out, outcomes, backend, budget, options.seed)
     finally:
         backend.close()

@@ -14,15 +14,35 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from taxonbot.documents.gitrepo import BareRepo, GitFailed, GitTimedOut, git_environment
+from taxonbot.documents.gitrepo import (
+    BareRepo,
+    GitFailed,
+    GitTimedOut,
+    GitTooBig,
+    git_environment,
+)
 from taxonbot.documents.rules import (
     DEFAULT_LIMITS,
+    MIB,
     DocumentError,
     DocumentRef,
     FetchLimits,
     validate_ref,
 )
-from taxonbot.documents.tree import SkippedPath, TreeEntry, parse_ls_tree, select_entries
+from taxonbot.documents.tree import (
+    PastDeadline,
+    SkippedPath,
+    TreeEntry,
+    check_sizes,
+    parse_ls_tree,
+    select_entries,
+    too_large_message,
+    with_sizes,
+)
+
+# The commit and its trees, fetched without blobs: a tree listing of ~500,000 files. More means
+# a very large repository, or a server that ignored the blob filter and sent every file.
+MAX_TREE_BYTES = 64 * MIB
 
 
 @dataclass
@@ -53,7 +73,9 @@ def fetch_documents(
     git's protocol allowlist applies to the rewritten URL. Production passes neither, so git
     speaks https to an allowlisted host and nothing else. Never build either from PR content.
 
-    `limits.timeout_s` bounds the whole call: every git command shares one deadline.
+    `limits.timeout_s` bounds the whole call, pattern matching included: every git command
+    shares one deadline. Only the commit, its trees and the chosen blobs are downloaded, each
+    download capped in bytes.
     """
     return fetch_document_set(ref, cache_dir, limits, git_env, allow_file_protocol).documents
 
@@ -72,9 +94,10 @@ def fetch_document_set(
     try:
         repo = cached_commit(ref, Path(cache_dir), env, deadline, allow_file_protocol)
         entries = parse_ls_tree(repo.ls_tree(ref.commit))
-        selection = select_entries(entries, ref, limits)
-        documents = [read_document(repo, ref, entry) for entry in selection.chosen]
-    except GitTimedOut:
+        selection = select_entries(entries, ref, limits, deadline)
+        chosen = with_blobs(repo, ref, selection.chosen, limits)
+        documents = [read_document(repo, ref, entry) for entry in chosen]
+    except (GitTimedOut, PastDeadline):
         raise DocumentError(
             f"fetching {ref.repo} at {ref.commit} took longer than {limits.timeout_s:g}s and "
             "was stopped; retry, or keep the documents in a smaller repository"
@@ -123,11 +146,47 @@ def fetch_into(repo: BareRepo, ref: DocumentRef) -> None:
             "and that the repository is public"
         ) from None
     try:
-        repo.fetch(ref.repo, ref.commit)
+        repo.fetch(ref.repo, ref.commit, MAX_TREE_BYTES)
     except GitFailed as failure:
         raise DocumentError(commit_not_found(ref, failure.said)) from None
+    except GitTooBig:
+        raise DocumentError(
+            f"the file listing of {ref.repo} at {ref.commit} is over {MAX_TREE_BYTES:,} bytes "
+            "(the limit) without any file contents; keep the documents in a smaller repository"
+        ) from None
     if not repo.has_commit(ref.commit):
         raise DocumentError(commit_not_found(ref, "the object is not a commit"))
+
+
+def with_blobs(
+    repo: BareRepo, ref: DocumentRef, chosen: tuple[TreeEntry, ...], limits: FetchLimits
+) -> tuple[TreeEntry, ...]:
+    """`chosen` with sizes, after downloading the blobs the cache lacks, in one request capped
+    at the total limit (so one oversized file stops the download), then the size caps."""
+    sizes = repo.blob_sizes()
+    missing = sorted({entry.oid for entry in chosen} - sizes.keys())
+    if missing:
+        cap = blob_download_cap(limits)
+        try:
+            repo.fetch_blobs(ref.repo, missing, cap)
+        except GitTooBig:
+            where = f"{ref.repo} at {ref.commit}"
+            held = f"over {limits.max_total_bytes:,}"
+            raise DocumentError(too_large_message(len(chosen), where, held, limits)) from None
+        except GitFailed as failure:
+            raise DocumentError(
+                f"could not download the documents from {ref.repo} (git said: {failure.said}); "
+                "retry later"
+            ) from None
+        sizes = repo.blob_sizes()
+    sized = with_sizes(chosen, sizes)
+    check_sizes(sized, ref, limits)
+    return sized
+
+
+def blob_download_cap(limits: FetchLimits) -> int:
+    """The total limit plus what git adds: pack headers, an index, zlib's few bytes a block."""
+    return limits.max_total_bytes + limits.max_total_bytes // 64 + MIB
 
 
 def commit_not_found(ref: DocumentRef, said: str) -> str:

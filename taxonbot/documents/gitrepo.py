@@ -10,6 +10,9 @@ Why each setting (git-config(1), git(1) ENVIRONMENT):
   instead of waiting on a prompt; `http.followRedirects=false` keeps the host the one we checked;
 - `core.hooksPath=/dev/null` and bare repositories only: nothing is checked out, so no hook,
   filter or smudge command can run.
+Fetches are partial (`--filter=blob:none`): the commit and its trees first, then only the blobs
+the patterns chose, in one request whose download is capped in bytes. A server that ignores the
+filter (git warns and sends everything) still works, only without the saving.
 A timeout kills git's whole process group: `git fetch` works through child processes
 (git-remote-https, upload-pack) that would otherwise keep the pipes open and outlive it.
 """
@@ -20,7 +23,7 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 _PASSED_THROUGH = (
@@ -47,6 +50,9 @@ _HARDENED_CONFIG = (
     "http.followRedirects=false",
     "fetch.recurseSubmodules=false",
     "gc.auto=0",
+    # Every fetched pack goes to index-pack, which writes as it reads, so a byte cap sees it
+    # grow (unpack-objects would hold a whole blob in memory first).
+    "fetch.unpackLimit=1",
     "maintenance.auto=false",
     "protocol.allow=never",
     "protocol.https.allow=always",
@@ -67,6 +73,13 @@ class GitFailed(Exception):
 
 class GitTimedOut(Exception):
     """The deadline passed; git and its children were killed."""
+
+
+class GitTooBig(Exception):
+    """A download grew the repository past its byte cap; git and its children were killed."""
+
+
+POLL_S = 0.05  # how often a capped download's size is measured
 
 
 def git_environment(git_env: Mapping[str, str] | None) -> dict[str, str]:
@@ -97,8 +110,45 @@ class BareRepo:
     def ls_remote(self, url: str) -> None:
         self._run(["ls-remote", "--", url, "HEAD"])
 
-    def fetch(self, url: str, commit: str) -> None:
-        self._run(["fetch", "--quiet", "--depth", "1", "--no-tags", "--", url, commit])
+    def fetch(self, url: str, commit: str, max_bytes: int) -> None:
+        """The commit and its trees, no file contents; GitTooBig past `max_bytes`."""
+        self._fetch(["--depth", "1", "--", url, commit], max_bytes)
+
+    def fetch_blobs(self, url: str, oids: Sequence[str], max_bytes: int) -> None:
+        """These blobs, in one request; GitTooBig when they would take over `max_bytes`."""
+        self._fetch(["--", url, *oids], max_bytes)
+
+    def _fetch(self, args: list[str], max_bytes: int) -> None:
+        packs = self.git_dir / "objects" / "pack"
+        kept = set(packs.iterdir()) if packs.is_dir() else set()
+        start = stored_bytes(self.git_dir)
+        try:
+            self._run(
+                ["fetch", "--quiet", "--filter=blob:none", "--no-tags", *args],
+                too_big=lambda: stored_bytes(self.git_dir) - start > max_bytes,
+            )
+        except (GitTooBig, GitTimedOut):
+            # A stopped fetch leaves its pack, half-written or whole, behind: the cache keeps
+            # none of it. (Few objects: every pack goes through index-pack, never loose.)
+            for leftover in set(packs.glob("*")) - kept:
+                leftover.unlink(missing_ok=True)
+            raise
+
+    def blob_sizes(self) -> dict[str, int]:
+        """Every blob stored here and its size; lists only what is present, fetches nothing."""
+        listing = self._run(
+            [
+                "cat-file",
+                "--batch-all-objects",
+                "--batch-check=%(objecttype) %(objectname) %(objectsize)",
+            ]
+        )
+        sizes = {}
+        for line in listing.decode("ascii").splitlines():
+            kind, oid, size = line.split()
+            if kind == "blob":
+                sizes[oid] = int(size)
+        return sizes
 
     def has_commit(self, commit: str) -> bool:
         try:
@@ -108,27 +158,34 @@ class BareRepo:
         return True
 
     def ls_tree(self, commit: str) -> bytes:
-        return self._run(["ls-tree", "-r", "-z", "--long", "--full-tree", commit])
+        # No --long: in a partial repository the sizes would make git download every blob.
+        return self._run(["ls-tree", "-r", "-z", "--full-tree", commit])
 
     def read_blob(self, oid: str) -> bytes:
         return self._run(["cat-file", "blob", oid])
 
-    def _run(self, args: list[str]) -> bytes:
+    def _run(self, args: list[str], too_big: Callable[[], bool] | None = None) -> bytes:
         # An explicit --git-dir on every call, init included: git never discovers a repository
         # (and its config) from the working directory.
         command = ["git", "--git-dir", str(self.git_dir), *self.config, *args]
-        out, err, returncode = run_with_deadline(command, self.env, self.deadline, self.git_dir)
+        out, err, returncode = run_with_deadline(
+            command, self.env, self.deadline, self.git_dir, too_big
+        )
         if returncode != 0:
             raise GitFailed(args, most_telling_line(err))
         return out
 
 
 def run_with_deadline(
-    command: list[str], env: Mapping[str, str], deadline: float, near: Path
+    command: list[str],
+    env: Mapping[str, str],
+    deadline: float,
+    near: Path,
+    too_big: Callable[[], bool] | None = None,
 ) -> tuple[bytes, bytes, int]:
-    """Run without a shell; on timeout kill the process group and raise GitTimedOut."""
-    remaining = deadline - time.monotonic()
-    if remaining <= 0:
+    """Run without a shell; kill the process group and raise GitTimedOut at the deadline, or
+    GitTooBig as soon as `too_big()` (asked every POLL_S) says so."""
+    if deadline - time.monotonic() <= 0:
         raise GitTimedOut
     with subprocess.Popen(
         command,
@@ -139,13 +196,35 @@ def run_with_deadline(
         stderr=subprocess.PIPE,
         start_new_session=True,
     ) as process:
-        try:
-            out, err = process.communicate(timeout=remaining)
-        except subprocess.TimeoutExpired:
-            kill_group(process.pid)
-            process.communicate()
-            raise GitTimedOut from None
+        while True:
+            remaining = deadline - time.monotonic()
+            try:
+                # communicate() may be retried after a timeout without losing output.
+                out, err = process.communicate(
+                    timeout=min(remaining, POLL_S) if too_big else remaining
+                )
+                break
+            except subprocess.TimeoutExpired:
+                overdue = time.monotonic() >= deadline
+                if overdue or (too_big is not None and too_big()):
+                    kill_group(process.pid)
+                    process.communicate()
+                    raise GitTimedOut if overdue else GitTooBig from None
+    if too_big is not None and too_big():  # it finished between two looks
+        raise GitTooBig
     return out, err, process.returncode
+
+
+def stored_bytes(git_dir: Path) -> int:
+    """Bytes under `git_dir`/objects, in-flight packs included; files may vanish meanwhile."""
+    total = 0
+    for folder, _, names in os.walk(git_dir / "objects"):
+        for name in names:
+            try:
+                total += os.lstat(os.path.join(folder, name)).st_size
+            except FileNotFoundError:
+                pass
+    return total
 
 
 def kill_group(pgid: int) -> None:

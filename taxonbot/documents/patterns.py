@@ -11,7 +11,8 @@ out:
 - as with glob, a wildcard never matches a name starting with "." unless the pattern segment
   itself starts with ".", so `docs/**/*.md` skips `docs/.hidden/x.md`.
 
-Pure: no I/O. The matcher tracks a set of positions, so `**/**/**` costs polynomial time.
+Pure: no I/O. The matcher sweeps the path once per pattern segment, so its time is linear in
+the path's depth whatever the pattern; rules.py still caps `**` per pattern (MAX_DOUBLE_STARS).
 """
 
 from __future__ import annotations
@@ -31,26 +32,33 @@ def matches_any(patterns: Iterable[str], path: str) -> bool:
 
 def _match_segments(pattern: tuple[str, ...], path: tuple[str, ...]) -> bool:
     # Iterative on purpose: a tree may hold a path thousands of segments deep, and recursion
-    # would hit Python's limit on bytes the contributor controls.
-    reached = {0}  # how many path segments the pattern so far can have consumed
+    # would hit Python's limit on bytes the contributor controls. Each pattern segment is one
+    # pass over the path, so a match costs O(pattern segments x path segments).
+    reached = [True] + [False] * len(path)  # reached[j]: the pattern so far consumed j segments
     for segment in pattern:
         if segment == "**":
-            reached = {k for j in reached for k in _visible_run(path, j)}
+            reached = _after_double_star(path, reached)
         else:
-            reached = {
-                j + 1 for j in reached if j < len(path) and _segment_matches(segment, path[j])
-            }
-        if not reached:
+            reached = [False] + [
+                reached[j] and _segment_matches(segment, path[j]) for j in range(len(path))
+            ]
+        if not any(reached):
             return False
-    return len(path) in reached
+    return reached[len(path)]
 
 
-def _visible_run(path: tuple[str, ...], start: int) -> range:
-    """Positions `**` can reach from `start`: it stops before the first hidden segment."""
-    end = start
-    while end < len(path) and not path[end].startswith("."):
-        end += 1
-    return range(start, end + 1)
+def _after_double_star(path: tuple[str, ...], reached: list[bool]) -> list[bool]:
+    """Where `**` can end: at or after a reached position, never past a hidden segment.
+
+    One sweep: `**` is still running at k when it started at or before k and every segment it
+    crossed is visible.
+    """
+    after = []
+    running = False
+    for k, was_reached in enumerate(reached):
+        running = was_reached or (running and not path[k - 1].startswith("."))
+        after.append(running)
+    return after
 
 
 def _segment_matches(pattern: str, name: str) -> bool:

@@ -28,6 +28,9 @@ _SCHEME = re.compile(r"([a-z][a-z0-9+.-]{0,15}):")
 _PATTERN_CHARS = re.compile(r"[\x20-\x7e]+")
 MAX_PATTERNS = 32
 MAX_PATTERN_CHARS = 256
+# Each `**` may stand for any depth; two cover "somewhere under docs/, any .md" and
+# "**/docs/**/*.md". More only multiply the ways one path can match (issue 20).
+MAX_DOUBLE_STARS = 2
 REPO_FORM = "https://github.com/<owner>/<repo>"
 # Where knowledge documents may come from unless a maintainer adds hosts (check --allowed-host).
 DEFAULT_ALLOWED_HOSTS = ("github.com",)
@@ -175,4 +178,10 @@ def pattern_problem(pattern: object) -> str:
         return "must not contain '..', '.' or empty path segments"
     if not pattern.endswith(".md"):
         return "must end with .md; only Markdown documents are used"
+    double_stars = pattern.split("/").count("**")
+    if double_stars > MAX_DOUBLE_STARS:
+        return (
+            f"has {double_stars} '**' segments; at most {MAX_DOUBLE_STARS} are allowed, "
+            "since one '**' already matches any depth"
+        )
     return ""

@@ -1,13 +1,16 @@
 """Choose the documents from a commit's tree listing, before any blob is read.
 
-Pure: takes `git ls-tree -r -z --long` output and the limits, returns what to read or a
-DocumentError. Sizes come from the listing, so a 100 MB file is refused without reading it.
+Pure: takes `git ls-tree -r -z` output and the limits, returns what to read or a
+DocumentError. The listing of a partial repository has no sizes (asking would download every
+blob): the fetch learns them with the chosen blobs, whose download is capped at the total limit,
+and calls `check_sizes` again. Matching stops at the fetch's deadline (PastDeadline).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from taxonbot.documents.patterns import matches_any
 from taxonbot.documents.rules import DocumentError, DocumentRef, FetchLimits, shown
@@ -24,8 +27,12 @@ class TreeEntry:
     mode: str
     kind: str  # "blob" or "commit" (a submodule); -r leaves no trees
     oid: str
-    size: int | None  # None for a submodule
+    size: int | None  # None for a submodule, or until the blob is fetched
     path: str  # decoded with surrogateescape: bytes that are not UTF-8 survive as surrogates
+
+
+class PastDeadline(Exception):
+    """The fetch's deadline passed while matching patterns."""
 
 
 @dataclass(frozen=True)
@@ -41,23 +48,31 @@ class Selection:
 
 
 def parse_ls_tree(output: bytes) -> list[TreeEntry]:
-    """Parse `<mode> SP <type> SP <oid> SP+ <size> TAB <path> NUL` records."""
+    """Parse `<mode> SP <type> SP <oid> [SP+ <size>] TAB <path> NUL` records (sizes: --long)."""
     entries = []
     for record in output.split(b"\0"):
         if not record:
             continue
         meta, _, raw_path = record.partition(b"\t")
-        mode, kind, oid, size = meta.decode("ascii").split()
+        mode, kind, oid, *size = meta.decode("ascii").split()
         path = raw_path.decode("utf-8", "surrogateescape")
-        entries.append(TreeEntry(mode, kind, oid, None if size == "-" else int(size), path))
+        known = size and size[0] != "-"
+        entries.append(TreeEntry(mode, kind, oid, int(size[0]) if known else None, path))
     return entries
 
 
 def select_entries(
-    entries: Iterable[TreeEntry], ref: DocumentRef, limits: FetchLimits
+    entries: Iterable[TreeEntry],
+    ref: DocumentRef,
+    limits: FetchLimits,
+    deadline: float | None = None,
 ) -> Selection:
+    """The entries the patterns choose, sorted, and those matched but skipped; sizes that are
+    known are checked too."""
     chosen, skipped = [], []
     for entry in entries:
+        if deadline is not None and time.monotonic() > deadline:
+            raise PastDeadline
         if not matches_any(ref.patterns, entry.path):
             continue
         reason = why_skipped(entry)
@@ -89,14 +104,26 @@ def printable_path(path: str) -> str:
 def check_limits(
     chosen: list[TreeEntry], skipped: list[SkippedPath], ref: DocumentRef, limits: FetchLimits
 ) -> None:
-    where = f"{ref.repo} at {ref.commit}"
     if not chosen:
         raise DocumentError(no_match_message(ref, skipped))
     if len(chosen) > limits.max_files:
         raise DocumentError(
-            f"document.patterns {list(ref.patterns)} match {len(chosen)} files in {where}; "
-            f"the limit is {limits.max_files}. Narrow the patterns to the documents you need"
+            f"document.patterns {list(ref.patterns)} match {len(chosen)} files in "
+            f"{ref.repo} at {ref.commit}; the limit is {limits.max_files}. Narrow the patterns "
+            "to the documents you need"
         )
+    check_sizes(chosen, ref, limits)
+
+
+def with_sizes(chosen: Iterable[TreeEntry], sizes: dict[str, int]) -> tuple[TreeEntry, ...]:
+    """`chosen` with the sizes of their blobs, once fetched."""
+    return tuple(replace(entry, size=sizes.get(entry.oid, entry.size)) for entry in chosen)
+
+
+def check_sizes(chosen: Iterable[TreeEntry], ref: DocumentRef, limits: FetchLimits) -> None:
+    """The per-file and total caps, over the sizes known so far."""
+    chosen = list(chosen)
+    where = f"{ref.repo} at {ref.commit}"
     for entry in chosen:
         if (entry.size or 0) > limits.max_file_bytes:
             raise DocumentError(
@@ -106,10 +133,14 @@ def check_limits(
             )
     total = sum(entry.size or 0 for entry in chosen)
     if total > limits.max_total_bytes:
-        raise DocumentError(
-            f"the {len(chosen)} documents matched in {where} hold {total:,} bytes; the limit "
-            f"is {limits.max_total_bytes:,}. Narrow document.patterns"
-        )
+        raise DocumentError(too_large_message(len(chosen), where, f"{total:,}", limits))
+
+
+def too_large_message(count: int, where: str, held: str, limits: FetchLimits) -> str:
+    return (
+        f"the {count} documents matched in {where} hold {held} bytes; the limit "
+        f"is {limits.max_total_bytes:,}. Narrow document.patterns"
+    )
 
 
 def no_match_message(ref: DocumentRef, skipped: list[SkippedPath]) -> str:

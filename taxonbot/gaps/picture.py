@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from statistics import median
 from typing import TYPE_CHECKING, cast
 
+from taxonbot.diskwrite import atomic_open
 from taxonbot.gaps.coverage import CoverageReport
 from taxonbot.taxonomy.leaf import ROOTS
 
@@ -122,7 +123,8 @@ def sunburst(report: CoverageReport, out_png: str) -> None:
     with warnings.catch_warnings():
         # A folder name in a script DejaVu lacks draws as boxes; that is no reason to fail.
         warnings.filterwarnings("ignore", r"Glyph .* missing from font", UserWarning)
-        fig.savefig(out_png, format="png", metadata={"Software": None})
+        with atomic_open(out_png, binary=True) as handle:  # whole or not at all
+            fig.savefig(handle, format="png", metadata={"Software": None})
     plt.close(fig)
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from taxonbot.diskwrite import write_atomic
 from taxonbot.gaps.coverage import coverage, coverage_json, coverage_markdown
 from taxonbot.gaps.policy import Policy
 from taxonbot.gaps.results import FORMAT, labels, novelty_markdown, overlap_markdown
@@ -133,7 +134,5 @@ def inline_note(note: str) -> str:
 
 
 def write(out: Path, result: dict[str, Any], markdown: list[str]) -> None:
-    (out / "gaps.json").write_text(
-        json.dumps(result, indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
-    )
-    (out / "gaps.md").write_text("\n".join(markdown) + "\n", encoding="utf-8")
+    write_atomic(out / "gaps.json", json.dumps(result, indent=1, ensure_ascii=False) + "\n")
+    write_atomic(out / "gaps.md", "\n".join(markdown) + "\n")

@@ -2,8 +2,9 @@
 most one pack (one memory-mapped matrix + a JSON of blobs and questions), named by `PACK`.
 
 Reading 10,000 loose files costs seconds, one pack milliseconds. Every write goes to a
-temporary file renamed into place, so a killed run or two runs at once leave either the old file
-or the new one. A cache is only a shortcut: anything unreadable in it is re-embedded.
+temporary file renamed into place (taxonbot.diskwrite), so a killed run or two runs at once leave
+either the old file or the new one. A cache is only a shortcut: anything unreadable in it is
+re-embedded; a write the disk refuses (full, a file where the folder should be) is a DiskError.
 """
 
 from __future__ import annotations
@@ -11,12 +12,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import zipfile
 from collections.abc import Sequence
-from typing import Any, Protocol
+from contextlib import AbstractContextManager
+from typing import IO, Any, Protocol
 
 import numpy as np
+
+from taxonbot.diskwrite import atomic_open
 
 
 class _Span(Protocol):
@@ -130,28 +133,8 @@ class VectorStore:
         self.pack_questions = meta["questions"]
         self.pack_matrix = matrix
 
-    def _atomic(self, name: str) -> _AtomicFile:
-        os.makedirs(self.folder, exist_ok=True)
-        return _AtomicFile(os.path.join(self.folder, name))
-
-
-class _AtomicFile:
-    """A binary file written beside its final name and renamed over it only when complete."""
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-        fd, self.temp = tempfile.mkstemp(dir=os.path.dirname(path), suffix=".tmp")
-        self.handle = os.fdopen(fd, "wb")
-
-    def __enter__(self) -> Any:
-        return self.handle
-
-    def __exit__(self, kind: object, *_: object) -> None:
-        self.handle.close()
-        if kind is None:
-            os.replace(self.temp, self.path)
-        else:
-            _remove(self.temp)
+    def _atomic(self, name: str) -> AbstractContextManager[IO[Any]]:
+        return atomic_open(os.path.join(self.folder, name), binary=True)
 
 
 def _remove(path: str) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from taxonbot.diskwrite import write_atomic
 from taxonbot.markdown import code, inline
 
 MANIFEST_FORMAT = "taxonbot-build/1"
@@ -35,7 +36,8 @@ def tool_versions() -> dict[str, str]:
 
 
 def write_json(path: Path, body: dict[str, Any]) -> None:
-    path.write_text(json.dumps(body, indent=1, sort_keys=False) + "\n", encoding="utf-8")
+    """`body` as the whole of `path`, never a zero-byte or half file (taxonbot.diskwrite)."""
+    write_atomic(path, json.dumps(body, indent=1, sort_keys=False) + "\n")
 
 
 def file_sha256(path: Path) -> str:

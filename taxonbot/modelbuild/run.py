@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import datetime as dt
 import errno
-import json
 import os
 import shutil
 from collections.abc import Callable
@@ -27,6 +26,8 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from taxonbot.diskwrite import atomic_open, write_atomic
+from taxonbot.jsonl import dump_line
 from taxonbot.modelbuild import BuildError
 from taxonbot.modelbuild.options import BuildOptions
 from taxonbot.modelbuild.previous import (
@@ -124,7 +125,7 @@ def _build(options: BuildOptions) -> tuple[Path, dict[str, Any]]:
     manifest["contributions"] = contributions = credit(repo, previous, commit)
     plots(staging, phases, evaluation)
     card = model_card(manifest, contributions, evaluation.markdown)
-    (staging / "README.md").write_text(card, encoding="utf-8")
+    write_atomic(staging / "README.md", card)
     write_json(staging / "manifest.json", manifest)
     _fsync_tree(staging)
     os.replace(staging, final)
@@ -225,12 +226,9 @@ def self_replay_data(
 # ---- outputs -----------------------------------------------------------------------------
 def write_data(staging: Path, data: GeneratedData) -> None:
     """This build's samples: the next build's replay buffer."""
-    folder = staging / "data"
-    folder.mkdir()
-    with open(folder / "train.jsonl", "w", encoding="utf-8") as handle:
+    with atomic_open(staging / "data" / "train.jsonl") as handle:
         for leaf in data.leaves:
-            for sample in leaf.samples:
-                handle.write(json.dumps(sample, ensure_ascii=False) + "\n")
+            handle.writelines(dump_line(sample) for sample in leaf.samples)
 
 
 def export_build(final_dir: Path, staging: Path, quant: str) -> ExportRecord:

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from taxonbot.check.rules.context import CheckOptions
 from taxonbot.check.run import check_file
 from taxonbot.documents.fetch import fetch_documents
-from taxonbot.documents.rules import DocumentError, ref_from_qna
+from taxonbot.documents.rules import DEFAULT_LIMITS, DocumentError, FetchLimits, ref_from_qna
 from taxonbot.errors import CannotRun
 from taxonbot.sdg.chunking import TokenCounter, chunk_text, estimate_tokens
 from taxonbot.sdg.sample import LeafJob, Seed
@@ -30,6 +31,13 @@ class DocumentSource:
 
     cache_dir: Path
     mirror: Path | None = None
+    deadline: float | None = None  # time.monotonic(): a preview's budget bounds its fetches
+
+    def limits(self) -> FetchLimits:
+        if self.deadline is None:
+            return DEFAULT_LIMITS
+        left = min(DEFAULT_LIMITS.timeout_s, self.deadline - time.monotonic())
+        return replace(DEFAULT_LIMITS, timeout_s=max(0.0, left))
 
     def git_options(self) -> dict[str, Any]:
         if self.mirror is None:
@@ -95,7 +103,7 @@ def knowledge_chunks(
         ref = ref_from_qna(data)
         if ref is None:
             raise LeafError("this knowledge leaf has no `document` block")
-        documents = fetch_documents(ref, docs.cache_dir, **docs.git_options())
+        documents = fetch_documents(ref, docs.cache_dir, docs.limits(), **docs.git_options())
     except DocumentError as exc:
         raise LeafError(str(exc)) from exc
     chunks: list[str] = []

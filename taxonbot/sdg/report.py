@@ -9,6 +9,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from taxonbot.diskwrite import atomic_open, write_atomic
+from taxonbot.jsonl import dump_line
 from taxonbot.runtime import ModelBackend
 from taxonbot.sdg.pipeline import Budget, LeafRun
 from taxonbot.sdg.prompts import templates_hash
@@ -68,7 +70,6 @@ def status_message(run: LeafRun) -> str:
 def write_preview(
     out: Path, outcomes: list[LeafOutcome], backend: ModelBackend, budget: Budget, seed: int
 ) -> dict[str, Any]:
-    out.mkdir(parents=True, exist_ok=True)
     stats = backend.stats
     body = {
         "format": FORMAT,
@@ -87,13 +88,10 @@ def write_preview(
         },
         "leaves": [leaf_record(o) for o in outcomes],
     }
-    (out / "preview.json").write_text(
-        json.dumps(body, indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
-    )
-    with open(out / "pairs.jsonl", "w", encoding="utf-8") as handle:
+    write_atomic(out / "preview.json", json.dumps(body, indent=1, ensure_ascii=False) + "\n")
+    with atomic_open(out / "pairs.jsonl") as handle:
         for run in (o.run for o in outcomes if o.run is not None):
             for sample in run.samples:
                 if sample.kept:
-                    line = {"messages": sample.messages(), "leaf": run.job.leaf}
-                    handle.write(json.dumps(line, ensure_ascii=False) + "\n")
+                    handle.write(dump_line({"messages": sample.messages(), "leaf": run.job.leaf}))
     return body

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from taxonbot.check.run import discover
 from taxonbot.runtime import ModelBackend
@@ -43,16 +43,26 @@ def select_leaves(paths: tuple[str, ...] | list[str], base: str | None) -> list[
     return [f for f in files if f.endswith("qna.yaml")]
 
 
+def budget_deadline(seconds: float | None) -> float | None:
+    """When a time budget of `seconds`, started now, runs out (time.monotonic); None: never."""
+    return None if seconds is None else time.monotonic() + seconds
+
+
 def run_leaves(
     paths: list[str],
     backend: ModelBackend,
     budget: Budget,
     options: SdgOptions,
     progress: ProgressReporter,
+    deadline: float | None = None,
 ) -> Iterator[LeafOutcome]:
-    deadline = None if budget.seconds is None else time.monotonic() + budget.seconds
+    """`deadline` (time.monotonic) ends the budget; by default `budget.seconds` from now. Document
+    fetches stop at it too."""
+    if deadline is None:
+        deadline = budget_deadline(budget.seconds)
     knowledge = knowledge_pipeline(options.knowledge_pipeline, options.teacher)
-    for path, job in leaf_jobs(paths, options.docs, progress):
+    docs = replace(options.docs, deadline=deadline)
+    for path, job in leaf_jobs(paths, docs, progress):
         if isinstance(job, LeafError):
             yield LeafOutcome(path, error=str(job))
             continue

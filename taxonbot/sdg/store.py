@@ -3,18 +3,22 @@
 Line 1 is a header naming the inputs (leaf hash, pipeline, templates, model, seed, target);
 then one line per finished sample, appended after every round; then a `done` line. A killed
 run leaves at worst a torn last line, which is dropped on resume. A header that no longer
-matches the inputs means the leaf changed: it is generated again from scratch.
+matches the inputs means the leaf changed: it is generated again from scratch. Records are split
+on "\n" only (taxonbot.jsonl): a reply holding U+2028 or a form feed is a sample, not a tear.
+A write the disk refuses is a DiskError naming the store (taxonbot.diskwrite).
 """
 
 from __future__ import annotations
 
-import json
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from taxonbot.check.rules.questions import normalise
+from taxonbot.diskwrite import disk_error, write_atomic
+from taxonbot.jsonl import complete_records, dump_line
 from taxonbot.sdg.sample import Sample, Verdict
 
 
@@ -41,19 +45,25 @@ class LeafStore:
         return max((r["number"] for r in self.records), default=-1) + 1
 
     def append(self, samples: list[Sample]) -> None:
-        with open(self.path, "a", encoding="utf-8") as handle:
-            for sample in samples:
-                record = {"type": "sample", **sample.record()}
-                self.records.append(record)
-                handle.write(json.dumps(record, ensure_ascii=False) + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
+        records = [{"type": "sample", **sample.record()} for sample in samples]
+        self._append(records)
+        self.records.extend(records)
 
     def finish(self) -> None:
         kept = sum(1 for r in self.records if r["kept"])
-        with open(self.path, "a", encoding="utf-8") as handle:
-            handle.write(json.dumps({"type": "done", "kept": kept}) + "\n")
+        self._append([{"type": "done", "kept": kept}])
         self.done = True
+
+    def _append(self, records: Iterable[dict[str, Any]]) -> None:
+        """The records at the end of the file, synced; a refused write leaves at worst a torn
+        last line (dropped on resume) and is a DiskError."""
+        try:
+            with open(self.path, "a", encoding="utf-8") as handle:
+                handle.write("".join(dump_line(record) for record in records))
+                handle.flush()
+                os.fsync(handle.fileno())
+        except OSError as exc:
+            raise disk_error(exc, self.path) from None
 
     def kept_questions(self) -> list[tuple[str, frozenset[str], int]]:
         out = []
@@ -85,21 +95,15 @@ def to_sample(record: dict[str, Any]) -> Sample:
 
 
 def read_lines(path: Path) -> list[dict[str, Any]]:
-    if not path.exists():
+    """The store's intact records; none when it is absent."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
         return []
-    lines = []
-    for raw in path.read_text(encoding="utf-8", errors="replace").splitlines():
-        try:
-            lines.append(json.loads(raw))
-        except json.JSONDecodeError:
-            break  # a torn write from a killed run: everything before it is intact
-    return lines
+    except OSError as exc:
+        raise disk_error(exc, path) from None
+    return complete_records(raw.decode("utf-8", errors="replace"))
 
 
 def rewrite(path: Path, lines: list[dict[str, Any]]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(".tmp")
-    temporary.write_text(
-        "".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines), encoding="utf-8"
-    )
-    os.replace(temporary, path)
+    write_atomic(path, "".join(dump_line(x) for x in lines))

@@ -2,13 +2,13 @@
 
 One comparison with the merge base (taxonbot.taxonomy.diff: two git processes, whatever the branch
 length),
-then a file-level view of it: the leaves' qna.yaml files that exist now, plus any other YAML the
-checker should see (a misnamed file under a taxonomy root, a qna.yaml outside the roots).
+then a file-level view of it: the leaves' qna.yaml files that exist now, plus anything else the
+checker should see (taxonomy.leaf.wants_check: a misnamed or almost-leaf file under a taxonomy
+root, a qna.yaml outside the roots; and a symbolic link or a submodule under a root).
 """
 
 from __future__ import annotations
 
-import posixpath
 from collections.abc import Callable, Sequence
 
 from taxonbot.taxonomy.diff import (
@@ -19,7 +19,7 @@ from taxonbot.taxonomy.diff import (
     leaves_of,
     worktree_blobs,
 )
-from taxonbot.taxonomy.leaf import QNA_NAME, leaf_path
+from taxonbot.taxonomy.leaf import GITLINK_MODE, SYMLINK_MODE, in_taxonomy, wants_check
 
 # Callers catch ChangedError; one type, so errors from taxonbot.taxonomy.diff need no translating.
 ChangedError = DiffError
@@ -36,7 +36,7 @@ def files_to_check(comparison: Comparison, blob_of: Callable[[str], str | None])
     (`blob_of(path)`: an id of the file as it is now, None when it does not exist)."""
     files = set(leaves_of(comparison, blob_of).paths())
     for change in comparison.files:
-        if change.status != "deleted" and _other_yaml(change.path):
+        if change.status != "deleted" and _to_check(change):
             files.add(comparison.relative(change.path))
     return sorted(files)
 
@@ -46,9 +46,7 @@ def listed(files: Sequence[FileChange]) -> Comparison:
     return Comparison("", "", "", "", "", tuple(files))
 
 
-def _other_yaml(path: str) -> bool:
-    """A qna.yaml anywhere, or a YAML under a root (the checker flags its wrong name)."""
-    name = posixpath.basename(path)
-    if name == QNA_NAME:
-        return True
-    return name.endswith((".yaml", ".yml")) and leaf_path(path).root is not None
+def _to_check(change: FileChange) -> bool:
+    """Selected by name, or no file at all under a root (the checker says what to do)."""
+    linked = change.mode in (SYMLINK_MODE, GITLINK_MODE) and in_taxonomy(change.path)
+    return linked or wants_check(change.path)

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from taxonbot.errors import CannotRun
-from taxonbot.taxonomy.leaf import ATTRIBUTION_NAME, QNA_NAME, leaf_path
+from taxonbot.taxonomy.leaf import ATTRIBUTION_NAME, QNA_NAME, ROOTS, in_taxonomy, leaf_path
 
 STATUSES = {"A": "added", "C": "added", "D": "deleted", "R": "renamed"}  # others: changed
 FETCH_HINT = (
@@ -45,11 +45,17 @@ DIFF_OPTIONS = (
     "--no-relative",
     "--no-ext-diff",
     "--no-textconv",
-    "--ignore-submodules",
+    "--ignore-submodules=dirty",  # a submodule's own work tree is not ours; a new gitlink is
 )
 REV_PARSE_OPTIONS = ("--is-shallow-repository", "--show-toplevel", "--show-prefix")
-# Relative to repo_dir (so only changes below it), any depth; *.yaml also finds misnamed leaves.
-PATHSPECS = (":(glob)**/*.yaml", ":(glob)**/*.yml", f":(glob)**/{ATTRIBUTION_NAME}")
+# Relative to repo_dir (so only changes below it), any depth; *.yaml also finds misnamed leaves,
+# and everything under a root shows almost-leaf names, symbolic links and submodules.
+PATHSPECS = (
+    ":(glob,icase)**/*.yaml",
+    ":(glob,icase)**/*.yml",
+    f":(glob)**/{ATTRIBUTION_NAME}",
+    *(f":(glob)**/{root}/**" for root in ROOTS),
+)
 GIT_TIMEOUT_S = 120
 
 
@@ -86,6 +92,7 @@ class FileChange(NamedTuple):  # internal records are NamedTuples: ~0.6 ms less 
     path: str
     old_path: str | None
     blob: str | None  # None: deleted, or a working-tree file git did not hash
+    mode: str = ""  # git's mode now (120000: a symbolic link, 160000: a submodule); "": unknown
 
 
 class Comparison(NamedTuple):
@@ -114,16 +121,15 @@ def parse_raw_diff(raw: bytes) -> list[FileChange]:
     index = 0
     while index < len(tokens) and tokens[index].startswith(":"):
         meta = tokens[index].split(" ")
-        letter, blob = meta[4][:1], meta[3]
+        letter, blob, mode = meta[4][:1], meta[3], meta[1]
         status = STATUSES.get(letter, "changed")
         if letter in ("R", "C"):
             old, path, index = tokens[index + 1], tokens[index + 2], index + 3
         else:
             old, path, index = None, tokens[index + 1], index + 2
         known = status != "deleted" and blob.strip("0") != ""  # zeros: not hashed by git
-        changes.append(
-            FileChange(status, path, old if status == "renamed" else None, blob if known else None)
-        )
+        old = old if status == "renamed" else None
+        changes.append(FileChange(status, path, old, blob if known else None, mode))
     return changes
 
 
@@ -204,7 +210,8 @@ def compare(ref: str, repo_dir: str = ".") -> Comparison:
         why = FETCH_HINT if shallow == "true" else "pass the branch this one was made from"
         raise DiffError(f"`{ref}` and HEAD have no merge base (no shared history): {why}.")
     # Criss-cross histories have several merge bases; the first is the one `git merge-base` picks.
-    status, raw, err = run_git(git, "diff", *DIFF_OPTIONS, merge_bases[0], "--", *PATHSPECS)
+    specs = (".",) if in_taxonomy(prefix) else PATHSPECS  # repo_dir inside a root: all of it
+    status, raw, err = run_git(git, "diff", *DIFF_OPTIONS, merge_bases[0], "--", *specs)
     if status != 0:
         raise DiffError(f"git diff failed ({_last_line(err)}); see `git status`.")
     files = tuple(parse_raw_diff(raw))

@@ -6,6 +6,24 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import NamedTuple
 
+QUOTE_LIMIT = 60  # characters of a value quoted in a message
+MESSAGE_LIMIT = 1000  # characters of a whole message or hint, whatever it quotes
+
+
+def clip(text: str, limit: int = QUOTE_LIMIT) -> str:
+    """`text` cut to `limit` characters; a cut one ends in `…` and says how long it was."""
+    if len(text) <= limit:
+        return text
+    return f"{text[: limit - 1]}… ({len(text):,} characters)"
+
+
+def quoted(value: object, limit: int = QUOTE_LIMIT) -> str:
+    """**The** way a value from a file goes into a message: in backticks, cut to `limit`."""
+    text = str(value)
+    if len(text) <= limit:
+        return f"`{text}`"
+    return f"`{text[: limit - 1]}…` ({len(text):,} characters)"
+
 
 class Severity(StrEnum):
     ERROR = "error"
@@ -45,10 +63,18 @@ class Finding:
 def error(
     rule: str, path: str, pos: Position, message: str, hint: str, yaml_path: str = ""
 ) -> Finding:
-    return Finding(rule, Severity.ERROR, path, pos, message, hint, yaml_path)
+    return _finding(rule, Severity.ERROR, path, pos, message, hint, yaml_path)
 
 
 def warning(
     rule: str, path: str, pos: Position, message: str, hint: str, yaml_path: str = ""
 ) -> Finding:
-    return Finding(rule, Severity.WARNING, path, pos, message, hint, yaml_path)
+    return _finding(rule, Severity.WARNING, path, pos, message, hint, yaml_path)
+
+
+def _finding(
+    rule: str, severity: Severity, path: str, pos: Position, message: str, hint: str, where: str
+) -> Finding:
+    # The backstop behind `quoted`: no message carries a file's worth of text.
+    message, hint = clip(message, MESSAGE_LIMIT), clip(hint, MESSAGE_LIMIT)
+    return Finding(rule, severity, path, pos, message, hint, clip(where, MESSAGE_LIMIT))

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import yaml
 
-from taxonbot.taxonomy.findings import Finding, Position, error
+from taxonbot.taxonomy.findings import Finding, Position, error, quoted
+from taxonbot.taxonomy.invisible import YAML_REFUSES, invisible_findings
+from taxonbot.taxonomy.textlines import Mark, byte_position, mark_positions, position_of_offset
 from taxonbot.taxonomy.yamlerrors import syntax_finding
 from taxonbot.taxonomy.yamlnode import Node
 
@@ -52,21 +55,6 @@ class Loaded:
     @property
     def ok(self) -> bool:
         return self.root is not None
-
-
-def position_of_offset(data: bytes | str, offset: int) -> Position:
-    head = data[:offset]
-    newline = b"\n" if isinstance(data, bytes) else "\n"
-    line = head.count(newline) + 1  # type: ignore[arg-type]
-    col = offset - (head.rfind(newline) + 1) + 1  # type: ignore[arg-type]
-    return Position(line, col)
-
-
-def byte_position(data: bytes, offset: int) -> Position:
-    """line:col of a byte offset, the column counted in characters like every other rule."""
-    line_start = data.rfind(b"\n", 0, offset) + 1
-    col = len(data[line_start:offset].decode("utf-8", errors="replace")) + 1
-    return Position(data.count(b"\n", 0, offset) + 1, col)
 
 
 def read_bytes(path: str, limits: LoadLimits, out: Loaded) -> bytes | None:
@@ -180,16 +168,21 @@ def load(path: str, limits: LoadLimits | None = None) -> Loaded:
 
 def compose_text(path: str, text: str, limits: LoadLimits, out: Loaded | None = None) -> Loaded:
     out = out or Loaded(path, text)
-    composer = _Composer(path, limits.max_depth, out)
+    hidden = invisible_findings(path, text)
+    if hidden:
+        out.findings += hidden
+        if YAML_REFUSES.search(text):  # libyaml would stop at the first, less clearly
+            return out
+    composer = _Composer(path, limits.max_depth, out, mark_positions(text))
     parser = yaml.CBaseLoader(text)
     try:
         while parser.check_event():
             if not composer.feed(parser.get_event()):  # type: ignore[arg-type]
                 break
     except yaml.MarkedYAMLError as exc:
-        out.findings.append(syntax_finding(path, exc))
+        out.findings.append(syntax_finding(path, exc, text))
         return out
-    except yaml.YAMLError as exc:  # reader errors (control characters) carry no mark object
+    except yaml.YAMLError as exc:  # reader errors (U+FFFE, U+FFFF) carry a byte offset, no mark
         out.findings.append(syntax_finding(path, exc, text))
         return out
     finally:
@@ -211,8 +204,12 @@ def compose_text(path: str, text: str, limits: LoadLimits, out: Loaded | None = 
 class _Composer:
     """Builds Nodes from events with an explicit stack; refuses what a qna.yaml never needs."""
 
-    def __init__(self, path: str, max_depth: int, out: Loaded) -> None:
+    def __init__(
+        self, path: str, max_depth: int, out: Loaded, place: Callable[[Mark], Position] | None
+    ) -> None:
         self.path = path
+        # libyaml's mark -> GitHub's line:col (taxonomy/textlines.py); None: libyaml's own
+        self.place = place
         self.max_depth = max_depth
         self.out = out
         self.findings = out.findings
@@ -232,7 +229,10 @@ class _Composer:
         # Dispatch on the exact class, scalars first: this runs once per event of every file.
         cls = event.__class__
         mark = event.start_mark
-        pos = Position(mark.line + 1, mark.column + 1) if mark else Position()
+        if not mark:
+            pos = Position()
+        else:  # textlines.mark_position, inlined: this runs once per event of every file
+            pos = self.place(mark) if self.place else Position(mark.line + 1, mark.column + 1)
         if cls is yaml.ScalarEvent:
             self.scalar(event, pos)  # type: ignore[arg-type]
         elif cls is yaml.MappingStartEvent or cls is yaml.SequenceStartEvent:
@@ -244,7 +244,7 @@ class _Composer:
             self.report(
                 "yaml.alias",
                 pos,
-                f"`*{event.anchor}` repeats another part of the file (a YAML alias).",  # type: ignore[attr-defined]
+                f"{quoted(f'*{event.anchor}')} repeats another part of the file (a YAML alias).",  # type: ignore[attr-defined]
                 "Write the text out in full; anchors and aliases are not allowed in qna.yaml.",
             )
             self.attach(Node("scalar", pos, None))
@@ -265,8 +265,12 @@ class _Composer:
         plain = event.implicit[0] and not event.style
         node = Node("scalar", pos, None if plain and value in _NULLS else value)
         mark = event.end_mark
-        # A block scalar ends at column 0 of the line after its text: that line is not inside.
-        end = (mark.line + (mark.column > 0)) if mark else pos.line
+        # A block scalar ends at column 1 of the line after its text: that line is not inside.
+        if mark and self.place:
+            end_at = self.place(mark)
+            end = end_at.line - (end_at.col == 1)
+        else:
+            end = (mark.line + (mark.column > 0)) if mark else pos.line
         node.end_line = end
         if end > pos.line:
             self.out.scalar_lines.update(range(pos.line + 1, end + 1))
@@ -279,15 +283,18 @@ class _Composer:
             self.report(
                 "yaml.too-deep",
                 pos,
-                f"The content is nested more than {self.max_depth} levels deep.",
+                f"The content is nested more than {self.max_depth} levels deep "
+                f"({len(self.stack) + 1} levels here; the limit is {self.max_depth}).",
                 "A qna.yaml needs only a few levels; flatten the structure.",
             )
             self.fatal = True
             return False
         kind = "map" if isinstance(event, yaml.MappingStartEvent) else "seq"
         node = Node(kind, pos, flow=bool(event.flow_style))
-        if kind == "map" and not node.flow:
-            self.out.block_maps.append(node)
+        if kind == "map":
+            node.index = {}  # kept as keys arrive: the duplicate scan is one lookup per key
+            if not node.flow:
+                self.out.block_maps.append(node)
         self.attach(node)
         self.stack.append(node)
         self.pending_key.append(None)
@@ -305,6 +312,8 @@ class _Composer:
         if key is None:
             self.pending_key[-1] = self.check_key(parent, node)
             return
+        if parent.index is not None:
+            parent.index.setdefault(key.value, len(parent.keys))
         parent.keys.append(key)
         parent.items.append(node)
         self.pending_key[-1] = None
@@ -325,16 +334,15 @@ class _Composer:
                 "`<<` merges another mapping in (a YAML merge key).",
                 "Write the fields out in full; merge keys are not allowed in qna.yaml.",
             )
-        for earlier in parent.keys:
-            if earlier.value == key.value:
-                self.report(
-                    "yaml.duplicate-key",
-                    key.pos,
-                    f"`{key.value}` appears twice in this mapping "
-                    f"(first at line {earlier.pos.line}); YAML would silently keep only one.",
-                    "Delete one of the two, or merge their content.",
-                )
-                break
+        slot = parent.slot(key.value)
+        if slot is not None:
+            self.report(
+                "yaml.duplicate-key",
+                key.pos,
+                f"{quoted(key.value)} appears twice in this mapping "
+                f"(first at line {parent.keys[slot].pos.line}); YAML would silently keep only one.",
+                "Delete one of the two, or merge their content.",
+            )
         return key
 
     def check_props(self, event: yaml.NodeEvent, pos: Position) -> None:
@@ -343,14 +351,14 @@ class _Composer:
             self.report(
                 "yaml.anchor",
                 pos,
-                f"`&{event.anchor}` marks this part for reuse (a YAML anchor).",
+                f"{quoted('&' + str(event.anchor))} marks this part for reuse (a YAML anchor).",
                 "Remove the anchor; write repeated text out in full.",
             )
         if tag is not None and tag != "!":
             self.report(
                 "yaml.tag",
                 pos,
-                f"The explicit tag `{tag}` asks YAML for a special type.",
+                f"The explicit tag {quoted(tag)} asks YAML for a special type.",
                 "Remove the tag; every value in qna.yaml is plain text.",
             )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import yaml
 
 from taxonbot.taxonomy.findings import Finding, Position, error
+from taxonbot.taxonomy.textlines import byte_position, mark_position, mark_positions
 
 # (substring of libyaml's problem, plain explanation, what to do). First match wins.
 _EXPLAINED: tuple[tuple[str, str, str], ...] = (
@@ -63,13 +64,13 @@ _EXPLAINED: tuple[tuple[str, str, str], ...] = (
 )
 
 
-def syntax_finding(path: str, exc: yaml.YAMLError, text: str = "") -> Finding:
+def syntax_finding(path: str, exc: yaml.YAMLError, text: str) -> Finding:
+    """`text` is what libyaml read: its marks become GitHub's line:col on it."""
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-    pos = Position(mark.line + 1, mark.column + 1) if mark is not None else Position()
-    offset = getattr(exc, "position", None)  # ReaderError: a character offset, no mark
-    if mark is None and isinstance(offset, int) and text:
-        line_start = text.rfind("\n", 0, offset) + 1
-        pos = Position(text.count("\n", 0, offset) + 1, offset - line_start + 1)
+    pos = mark_position(mark, mark_positions(text)) if mark is not None else Position()
+    offset = getattr(exc, "position", None)  # ReaderError: a byte offset into UTF-8, no mark
+    if mark is None and isinstance(offset, int):
+        pos = byte_position(text.encode("utf-8"), offset)
     problem = str(getattr(exc, "problem", None) or getattr(exc, "reason", None) or exc)
     for needle, message, hint in _EXPLAINED:
         if needle in problem:

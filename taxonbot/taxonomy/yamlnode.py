@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from taxonbot.taxonomy.findings import Position
+from taxonbot.taxonomy.findings import Position, clip
 
 YamlPath = tuple[str | int, ...]
 _NO_KEY = object()
@@ -23,6 +23,8 @@ class Node:
     keys: list[Node] = field(default_factory=list)  # for maps: key nodes, parallel to items
     flow: bool = False  # `[a, b]` / `{a: b}` rather than block style
     end_line: int = 0  # scalars: the line where the text ends (block scalars span lines)
+    # maps: each key's first slot in `keys`, so a lookup costs the same for 5 keys or 50,000
+    index: dict[str | None, int] | None = None
 
     def to_python(self) -> Any:
         if self.kind == "scalar":
@@ -34,18 +36,23 @@ class Node:
     def child(self, step: str | int) -> Node | None:
         if self.kind == "seq" and isinstance(step, int) and 0 <= step < len(self.items):
             return self.items[step]
-        if self.kind == "map":
-            for key, value in zip(self.keys, self.items, strict=True):
-                if key.value == step:
-                    return value
+        if self.kind == "map" and isinstance(step, str):
+            slot = self.slot(step)
+            if slot is not None and slot < len(self.items):
+                return self.items[slot]
         return None
 
     def key_node(self, name: str | None) -> Node | None:
-        if self.kind == "map":
-            for key in self.keys:
-                if key.value == name:
-                    return key
-        return None
+        slot = self.slot(name) if self.kind == "map" else None
+        return None if slot is None else self.keys[slot]
+
+    def slot(self, name: str | None) -> int | None:
+        """Where the first key called `name` sits in `keys` (the loader keeps the index)."""
+        if self.index is None:
+            self.index = {}
+            for at, key in enumerate(self.keys):
+                self.index.setdefault(key.value, at)
+        return self.index.get(name)
 
 
 def walk(root: Node) -> Iterator[Node]:
@@ -88,5 +95,6 @@ def format_path(path: YamlPath) -> str:
         if isinstance(step, int):
             out += f"[{step}]"
         else:
-            out += f".{step}" if out else str(step)
+            name = clip(str(step))
+            out += f".{name}" if out else name
     return out

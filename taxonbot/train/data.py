@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from taxonbot.jsonl import split_lines
 from taxonbot.train import TrainError
 
 IGNORE = -100
@@ -65,7 +66,7 @@ def read_samples(path: str | Path) -> list[dict[str, Any]]:
     """The samples of a train.jsonl; a bad line stops with its file:line and the fix."""
     path = Path(path)
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        lines = split_lines(path.read_bytes().decode("utf-8"))
     except (OSError, UnicodeDecodeError) as error:
         raise TrainError(f"{path}: cannot read training data ({error})") from None
     samples = []

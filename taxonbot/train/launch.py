@@ -15,6 +15,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from taxonbot.diskwrite import atomic_open
+from taxonbot.jsonl import dump_line
 from taxonbot.train import TrainError, phase
 from taxonbot.train.config import RESULT_FILE, TrainConfig, TrainResult
 
@@ -33,9 +35,8 @@ def launch_phase(
     """The phase in the launcher's processes, resumed from its last checkpoint; its result."""
     out.mkdir(parents=True, exist_ok=True)
     data, settings = out / DATA_FILE, out / CONFIG_FILE
-    with open(data, "w", encoding="utf-8") as handle:
-        for sample in samples:
-            handle.write(json.dumps(sample, ensure_ascii=False) + "\n")
+    with atomic_open(data) as handle:
+        handle.writelines(dump_line(sample) for sample in samples)
     body = json.dumps(dataclasses.asdict(config), indent=1, sort_keys=False)
     settings.write_text(body + "\n", encoding="utf-8")
     command = shlex.split(launcher)

@@ -57,6 +57,8 @@ class Served:
         bare = self.root / f"{owner_repo}.git"
         bare.parent.mkdir(parents=True, exist_ok=True)
         git("clone", "--quiet", "--bare", str(work), str(bare), cwd=work.parent)
+        # As GitHub does: partial clone, so the fetch downloads only the blobs it reads.
+        git("config", "uploadpack.allowFilter", "true", cwd=bare)
         return bare
 
 

@@ -35,7 +35,8 @@ COMMITS = [GOOD_COMMIT, "main", "a" * 7, "A" * 40, "a" * 41, "--upload-pack=x", 
 PATTERNS = [
     "jupiter.md", "docs/*.md", "docs/**/*.md", "./docs/a.md", "docs//a.md", "docs/\u00e9.md",
     "../x.md", "/etc/x.md", "/**", "~/a.md", "-a.md", "a\\b.md", "x.txt", "docs/*", "",
-    "a" * 300 + ".md", "docs/a\n.md",
+    "a" * 300 + ".md", "docs/a\n.md", "**/docs/**/*.md", "**/**/**/*.md",
+    "/".join(["**"] * 84) + "/*.md", "docs/a**/**/b**/**/*.md",
 ]  # fmt: skip
 
 

@@ -312,6 +312,8 @@ class FakeGitHub(ThreadingHTTPServer):
         self.run_template = _load("workflow_run/completed.payload.json", "workflow_run")
         self.repos: dict[str, _Repo] = {}  # casefolded full name -> repository
         self.commits: dict[str, _Commit] = {}
+        # (sha, path) -> ("symlink", its target) or ("submodule", its clone URL): see `no_file`
+        self.no_files: dict[tuple[str, str], tuple[str, str]] = {}
         self.branches: dict[tuple[str, str], str] = {}  # (casefolded repo, branch) -> sha
         self.runs: dict[int, _Run] = {}
         self.pulls: dict[tuple[str, int], _Pull] = {}
@@ -364,6 +366,13 @@ class FakeGitHub(ThreadingHTTPServer):
         self.commits[sha] = _Commit(sha, repo, dict(files))
         if branch is not None:
             self.branches[(repo.casefold(), branch)] = sha
+
+    def no_file(self, sha: str, path: str, kind: str, target: str) -> None:
+        """`path` at commit `sha` is a symbolic link to a folder (`target`: where it points) or
+        a submodule (`target`: its clone URL). The tree keeps its blob for the files listing;
+        the contents endpoint answers with the entry itself (`content_entry`)."""
+        assert kind in ("symlink", "submodule"), kind
+        self.no_files[(sha, path)] = (kind, target)
 
     def add_pull(
         self,
@@ -759,6 +768,22 @@ class FakeGitHub(ThreadingHTTPServer):
             "download_url": raw if data is not None else None,
             "_links": {"self": api, "git": git, "html": html},
         }
+
+    def content_entry(self, repo: str, path: str, ref: str, sha: str) -> dict[str, Any]:
+        """Docs, "Get repository content": "If the requested {path} points to a symlink, and
+        the symlink's target is a normal file in the repository, then the API responds with the
+        content of the file. Otherwise, the API responds with an object describing the symlink
+        itself" (`type` "symlink", `target`); "If the requested {path} points to a submodule,
+        the API responds with an object describing the submodule" (`type` "submodule",
+        `submodule_git_url`, no content). This fake models the "otherwise" (a folder link)."""
+        kind, target = self.no_files[(sha, path)]
+        entry = self.content_json(repo, path, ref, target.encode())
+        entry["type"] = kind
+        if kind == "symlink":
+            entry["target"] = target
+        else:
+            entry.update(size=0, download_url=None, submodule_git_url=target)
+        return entry
 
     def check_run_json(self, run: _CheckRun) -> dict[str, Any]:
         api = f"{self.url}/repos/{run.repo}/check-runs/{run.id}"
@@ -1169,6 +1194,8 @@ def get_contents(
         raise _not_found(DOC_CONTENTS, f"No commit found for the ref {ref}")
     tree = fake.commits[sha].tree if sha in fake.commits else {}
     path = args.get("path", "").strip("/")
+    if (sha, path) in fake.no_files:
+        return 200, fake.content_entry(repo, path, ref, sha), {}
     if path in tree:
         return 200, _file_content(fake, repo, path, ref, tree[path]), {}
     prefix = f"{path}/" if path else ""

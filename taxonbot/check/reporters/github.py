@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from taxonbot.check.reporters.report import CheckReport
+from taxonbot.terminal import printable
 
 
 def _data(text: str) -> str:
-    # https://github.com/actions/toolkit/blob/main/packages/core/src/command.ts escapeData
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    # The toolkit's escapeData (actions/toolkit packages/core/src/command.ts) encodes %, CR and
+    # LF; `printable` has already shown CR, LF and every other control (an ESC sequence would
+    # colour or hide lines of the log) as a visible escape, so only % is left to encode.
+    return printable(text).replace("%", "%25")
 
 
 def _prop(text: str) -> str:

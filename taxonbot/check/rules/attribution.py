@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from taxonbot.check.rules.context import CheckContext
 from taxonbot.schemas import load
 from taxonbot.taxonomy.findings import Finding, Position, error
+from taxonbot.taxonomy.invisible import invisible_findings
 from taxonbot.taxonomy.leaf import ATTRIBUTION_NAME
 
 MAX_BYTES = 64 * 1024
@@ -34,12 +35,13 @@ SCHEMA_ID = "https://taxonbot.dev/schemas/attribution.json"
 class Field:
     value: str
     line: int
+    block: int = 0  # blank lines separate the blocks of a file that credits several works
 
 
 def check(ctx: CheckContext) -> Iterator[Finding]:
     path = os.path.join(os.path.dirname(ctx.path), ATTRIBUTION_NAME)
-    fields = read(path)
-    if fields is None:
+    found = read(path)
+    if found is None:
         yield error(
             "attribution.missing",
             ctx.path,
@@ -49,10 +51,14 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
             "the work and Creator names (see taxonomy/CONTRIBUTING.md).",
         )
         return
-    yield from field_findings(path, fields)
+    text, fields = found
+    yield from invisible_findings(path, text)
+    yield from duplicate_findings(path, fields)
+    yield from field_findings(path, {name: seen[0] for name, seen in fields.items()})
 
 
-def read(path: str) -> dict[str, Field] | None:
+def read(path: str) -> tuple[str, dict[str, list[Field]]] | None:
+    """The text and every labelled line, in order, by field name; None if there is no file."""
     try:
         if os.path.islink(path) or not os.path.isfile(path):
             return None
@@ -60,13 +66,41 @@ def read(path: str) -> dict[str, Field] | None:
             text = handle.read(MAX_BYTES).decode("utf-8-sig", errors="replace")
     except OSError:
         return None
-    fields: dict[str, Field] = {}
-    for number, line in enumerate(text.splitlines(), start=1):
-        label, sep, value = line.partition(":")
+    fields: dict[str, list[Field]] = {}
+    block = 0
+    # Lines as GitHub shows them (taxonomy/textlines.py): not str.splitlines(), which also
+    # breaks at U+2028 and friends and would let one visible line hide a second field.
+    for number, line in enumerate(text.split("\n"), start=1):
+        block += not line.strip()
+        label, sep, value = line.removesuffix("\r").partition(":")
         name = LABELS.get(" ".join(label.lower().split()))
-        if sep and name and name not in fields:
-            fields[name] = Field(value.strip(), number)
-    return fields
+        if sep and name:
+            fields.setdefault(name, []).append(Field(value.strip(), number, block))
+    return text, fields
+
+
+def duplicate_findings(path: str, fields: dict[str, list[Field]]) -> Iterator[Finding]:
+    properties = load(SCHEMA_ID)["properties"]
+    """A field twice in one block; a second block (after a blank line) credits another work."""
+    for name, every in fields.items():
+        blocks: dict[int, list[Field]] = {}
+        for item in every:
+            blocks.setdefault(item.block, []).append(item)
+        for seen in blocks.values():
+            if len(seen) > 1:
+                yield _duplicate(path, properties[name]["title"], seen)
+
+
+def _duplicate(path: str, title: str, seen: list[Field]) -> Finding:
+    times = "twice" if len(seen) == 2 else f"{len(seen)} times"
+    return error(
+        "attribution.duplicate",
+        path,
+        Position(seen[1].line, 1),
+        f"`{title}` is given {times} (first at line {seen[0].line}); only the first counts.",
+        "Keep one line per field: delete the others, or merge their values into one line "
+        "(a blank line starts the lines of another work).",
+    )
 
 
 def field_findings(path: str, fields: dict[str, Field]) -> Iterator[Finding]:

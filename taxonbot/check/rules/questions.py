@@ -2,31 +2,74 @@
 
 from __future__ import annotations
 
+import math
 import re
-from collections.abc import Iterator
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
 
 from taxonbot.check.rules.context import CheckContext
 from taxonbot.taxonomy.findings import Finding, error, warning
 from taxonbot.taxonomy.yamlnode import YamlPath, format_path, locate
 
 SIMILAR_RATIO = 0.85
+MAX_CANDIDATES = 100  # earlier questions compared with each one; the seed caps bound the rest
 _NON_WORD = re.compile(r"[\W_]+")
 
 
 def check(ctx: CheckContext) -> Iterator[Finding]:
-    seen: list[tuple[str, frozenset[str], str, YamlPath]] = []
-    for path, question, context in questions(ctx):
-        norm = normalise(question)
-        if not norm:
-            continue
+    asked = [(path, normalise(q), context) for path, q, context in questions(ctx)]
+    asked = [item for item in asked if item[1]]
+    order = _rarity(norm for _, norm, _ in asked)
+    exact: dict[tuple[str, str], int] = {}
+    by_word: dict[tuple[str, str], list[int]] = defaultdict(list)
+    words_of: list[frozenset[str]] = []
+    for at, (path, norm, context) in enumerate(asked):
         words = frozenset(norm.split())
-        for other_norm, other_words, other_context, other_path in seen:
-            if context != other_context:
-                continue  # grounded skills may ask the same thing of different contexts
-            if norm == other_norm or similar(words, other_words):
-                yield finding(ctx, path, norm == other_norm, other_path)
-                break
-        seen.append((norm, words, context, path))
+        words_of.append(words)
+        same = exact.setdefault((context, norm), at)
+        near = _first_similar(at, words, context, order, by_word, words_of)
+        earlier = [i for i in (same, near) if i is not None and i < at]
+        if earlier:  # the first earlier match, exact or similar, as a scan in order would find
+            first = min(earlier)
+            yield finding(ctx, path, asked[first][1] == norm, asked[first][0])
+
+
+def _rarity(norms: Iterable[str]) -> dict[str, tuple[int, str]]:
+    """Each word's place in the prefix order: the rarest words of the file first."""
+    counts: dict[str, int] = defaultdict(int)
+    for norm in norms:
+        for word in set(norm.split()):
+            counts[word] += 1
+    return {word: (count, word) for word, count in counts.items()}
+
+
+def _first_similar(
+    at: int,
+    words: frozenset[str],
+    context: str,
+    order: dict[str, tuple[int, str]],
+    by_word: dict[tuple[str, str], list[int]],
+    words_of: list[frozenset[str]],
+) -> int | None:
+    """The earliest earlier question `similar` to this one, found through an index.
+
+    Prefix filtering: two word sets with Jaccard >= r share a word among the first
+    len - ceil(r * len) + 1 of each set's rarest words, so only questions filed under those
+    words are compared, and at most MAX_CANDIDATES of them (a bound for crafted input)."""
+    prefix = sorted(words, key=order.__getitem__)[
+        : len(words) - math.ceil(SIMILAR_RATIO * len(words)) + 1
+    ]
+    candidates: set[int] = set()
+    for word in prefix:
+        filed = by_word[(context, word)]
+        candidates.update(filed[:MAX_CANDIDATES])
+        filed.append(at)
+    best = None
+    for other in sorted(candidates)[:MAX_CANDIDATES]:
+        if similar(words, words_of[other]):
+            best = other
+            break
+    return best
 
 
 def finding(ctx: CheckContext, path: YamlPath, exact: bool, other_path: YamlPath) -> Finding:
