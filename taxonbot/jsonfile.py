@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
 from taxonbot.errors import CannotRun
@@ -20,10 +21,12 @@ def read_capped_json(path: str, max_bytes: int) -> Any:
     try:
         with open(path, "rb") as handle:
             raw = handle.read(max_bytes + 1)
+            size = os.fstat(handle.fileno()).st_size
     except OSError as exc:
         raise UnreadableJson(f"cannot read {path} ({exc.strerror}).") from exc
-    if len(raw) > max_bytes:
-        raise UnreadableJson(f"{path} is larger than {max_bytes} bytes.")
+    if len(raw) > max_bytes:  # a pipe has no size: then "more than" is all we know
+        shown = f"{size:,} bytes" if size > max_bytes else f"more than {max_bytes:,} bytes"
+        raise UnreadableJson(f"{path} is {shown}; the limit is {max_bytes:,} bytes.")
     try:
         return json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:

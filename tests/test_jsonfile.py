@@ -20,7 +20,7 @@ def test_a_small_json_file_is_read(tmp_path: Path) -> None:
     ("content", "says"),
     [
         (None, r"^cannot read .*a\.json \(No such file or directory\)\.$"),
-        (b'{"a": "' + b"x" * 20 + b'"}', r"a\.json is larger than 16 bytes\.$"),
+        (b'{"a": "' + b"x" * 20 + b'"}', r"a\.json is 29 bytes; the limit is 16 bytes\.$"),
         (b"{not json", r"a\.json is not JSON \("),
         (b"\xff\xfe", r"a\.json is not JSON \("),
         (b"[" * 15, r"a\.json (is not JSON|nests deeper than Python can read)"),

@@ -129,7 +129,7 @@ def test_an_event_file_too_big_or_not_an_object_is_refused(tmp_path: Path) -> No
     assert read_event(str(path), 100) == [1, 2]
     with pytest.raises(EventError, match=r"event\.json is not a JSON object\.$"):
         read_event_object(str(path), 100)
-    with pytest.raises(EventError, match=r"is larger than 3 bytes\.$"):
+    with pytest.raises(EventError, match=r"; the limit is 3 bytes\.$"):
         read_event(str(path), 3)
     with pytest.raises(EventError, match=r"^cannot read .*absent\.json"):
         read_event(str(tmp_path / "absent.json"), 100)
