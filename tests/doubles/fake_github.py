@@ -31,7 +31,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 PAYLOADS = Path(__file__).resolve().parents[1] / "fixtures" / "github-payloads"
 APP_TOKEN = "ghs_fake_actions_token"  # what GITHUB_TOKEN is: an app installation token
@@ -1696,7 +1696,15 @@ def serve(
     permissions: Mapping[str, Permissions] | None = None,
 ) -> Iterator[FakeGitHub]:
     """Run a fresh fake in a thread for the length of a `with` block."""
-    fake = FakeGitHub(token_logins, permissions)
+    with _running(FakeGitHub(token_logins, permissions)) as fake:
+        yield fake
+
+
+_Fake = TypeVar("_Fake", bound=FakeGitHub)
+
+
+@contextmanager
+def _running(fake: _Fake) -> Iterator[_Fake]:
     thread = threading.Thread(target=fake.serve_forever, kwargs={"poll_interval": 0.05})
     thread.start()
     try:
@@ -2058,12 +2066,5 @@ def serve_releases(
     permissions: Mapping[str, Permissions] | None = None,
 ) -> Iterator[FakeGitHubReleases]:
     """Like `serve`, with tags, releases and asset uploads."""
-    fake = FakeGitHubReleases(token_logins, permissions)
-    thread = threading.Thread(target=fake.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    try:
+    with _running(FakeGitHubReleases(token_logins, permissions)) as fake:
         yield fake
-    finally:
-        fake.shutdown()
-        fake.server_close()
-        thread.join()
