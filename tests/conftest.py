@@ -105,6 +105,15 @@ def no_settle_wait(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(autouse=True)
+def no_model_cache(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """No test reads a developer's model cache (taxonbot/runtime/modelcache.py): the default
+    teacher is the bundled SmolLM2 unless a test fetches a model into a cache of its own."""
+    monkeypatch.setenv("TAXONBOT_MODELS", str(tmp_path_factory.getbasetemp() / "no-models"))
+
+
+@pytest.fixture(autouse=True)
 def no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Loopback servers and AF_UNIX sockets keep working; anything else fails the test."""
     real_connect, real_connect_ex = socket.socket.connect, socket.socket.connect_ex

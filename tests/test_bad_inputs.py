@@ -168,6 +168,18 @@ BAD_INPUTS: dict[str, Bad] = {
         lambda: b"- question: Write a limerick.\n  answer: No.\n", "structure.top-level", 1, 1
     ),
     "empty-file": Bad(lambda: b"", "file.empty", 1, 1),
+    # An editor shows it empty: zero-width space, BOM, word joiner, spaces, tabs, newlines.
+    "only-invisible-characters": Bad(
+        lambda: "\n \u200b\ufeff\u2060 \n\t\u200b\n".encode(),
+        "file.empty",
+        1,
+        1,
+        "The file looks empty: it holds only spaces and invisible characters (the first is "
+        "U+200B ZERO WIDTH SPACE, at line 2, column 2).",
+    ),
+    "bom-then-zero-width-space": Bad(
+        lambda: b"\xef\xbb\xbf" + "\u200b\n".encode(), "file.empty", 1, 1, "U+200B"
+    ),
     "version-24": Bad(
         lambda: limerick().replace("version: 3", "version: 24").encode(),
         "version.unsupported",
@@ -438,6 +450,31 @@ def test_a_control_character_is_located_and_explained(tmp_path: Path) -> None:
     assert_found(
         control_character(tmp_path), "text.invisible-character", 2, 17, "Delete the character"
     )
+
+
+def test_an_invisible_only_file_is_empty_and_its_hidden_controls_are_named(
+    tmp_path: Path,
+) -> None:
+    """Zero-width spaces and a right-to-left override, nothing else: `file.empty` says why it
+    looks empty, and the override keeps its own finding at its line:col; no YAML or schema
+    finding follows (there is nothing to parse)."""
+    path = leaf_in(tmp_path, SKILL_LEAF) / "qna.yaml"
+    path.write_bytes("\u200b\n  \u200b\u202e\n".encode())
+    found = check_file(str(path), CheckOptions())
+    assert [(f.rule, f.pos.line, f.pos.col) for f in found] == [
+        ("file.empty", 1, 1),
+        ("text.invisible-character", 2, 4),
+    ]
+    assert_found(found, "file.empty", 1, 1, "(the first is U+200B ZERO WIDTH SPACE, at line 1")
+    assert_found(found, "text.invisible-character", 2, 4, "U+202E RIGHT-TO-LEFT OVERRIDE")
+
+
+def test_one_visible_character_among_invisible_ones_is_not_empty(tmp_path: Path) -> None:
+    path = leaf_in(tmp_path, SKILL_LEAF) / "qna.yaml"
+    path.write_bytes("\u200bx\u2060\n".encode())
+    found = check_file(str(path), CheckOptions())
+    assert "file.empty" not in [f.rule for f in found]
+    assert_found(found, "structure.top-level", 1, 1)
 
 
 def test_a_bad_byte_after_an_accented_letter_is_located_in_characters(tmp_path: Path) -> None:

@@ -35,11 +35,13 @@ UNREACHABLE = {
     "from it and reports version.unsupported before the schema could disagree",
 }
 # Rules whose inputs are byte-level or file-system oddities, generated in test_bad_inputs.py;
-# and the merge gate's own (a PR too large, a file the API won't return), in test_gate.py.
+# and the merge gate's own (a PR too large, a file the API won't return, a path whose mode
+# GitHub's answers do not give), in test_gate.py and test_gate_links.py.
 GENERATED = (
     TESTS / "test_bad_inputs.py",
     TESTS / "github" / "test_gate.py",
     TESTS / "check" / "test_almost_leaves.py",
+    TESTS / "check" / "test_gate_links.py",
 )
 
 

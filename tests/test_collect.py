@@ -23,6 +23,7 @@ from taxonbot.comment.result import (
     CollectError,
     RunIdentity,
     collect,
+    parse_input,
 )
 from taxonbot.schemas import validator
 from taxonbot.sdg.pipeline import Budget
@@ -189,7 +190,19 @@ def test_an_oversized_input_is_refused_without_being_read_whole(
     body = raw(inputs["gaps"])
     big.write_bytes(body[:-2] + b" " * MAX_INPUT_BYTES + b"}\n")  # valid JSON, just too big
     assert run_collect(tmp_path / "result.json", {"gaps": big}) == 1
-    assert f"--gaps {big}: is over the 5 MiB cap for one input" in capsys.readouterr().err
+    size = big.stat().st_size  # read only one byte past the cap, yet the message has it all
+    assert (
+        f"--gaps {big}: is {size:,} bytes; the limit is 5,242,880 bytes for one input"
+        in capsys.readouterr().err
+    )
+
+
+def test_an_input_over_the_cap_given_whole_names_its_own_size() -> None:
+    with pytest.raises(CollectError) as caught:
+        parse_input("check", b" " * (MAX_INPUT_BYTES + 7))
+    assert [(p.source, p.message) for p in caught.value.problems] == [
+        ("check", "is 5,242,887 bytes; the limit is 5,242,880 bytes for one input")
+    ]
 
 
 def test_inputs_too_big_together_are_refused(inputs: dict[str, Path]) -> None:

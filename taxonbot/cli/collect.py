@@ -77,12 +77,13 @@ def run(args: argparse.Namespace) -> Exit:
 def execute(options: CollectOptions) -> Exit:
     paths = options.paths
     try:
-        inputs = {name: read_capped(path) for name, path in paths.items()}
+        read = {name: read_capped(path) for name, path in paths.items()}
     except OSError as exc:
         print(f"taxonbot collect: cannot read {exc.filename}: {exc.strerror}", file=sys.stderr)
         return Exit.CANNOT
+    inputs = {name: raw for name, (raw, _) in read.items()}
     try:
-        result = collect(inputs, options.identity)
+        result = collect(inputs, options.identity, {name: size for name, (_, size) in read.items()})
     except CollectError as exc:
         for problem in exc.problems:
             where = f"--{problem.source} {paths[problem.source]}: " if problem.source else ""
@@ -101,11 +102,12 @@ def execute(options: CollectOptions) -> Exit:
     return Exit.OK
 
 
-def read_capped(path: str) -> bytes:
-    """At most one byte past the cap: enough to know a file is too big without reading it all."""
+def read_capped(path: str) -> tuple[bytes, int]:
+    """At most one byte past the cap, and the file's size: enough to say how big a file too big
+    is without reading it all."""
     if not os.path.isfile(path):
         # A FIFO or device would block or never end; only plain files are outputs.
         kind = "not a regular file" if os.path.exists(path) else "No such file"
         raise OSError(2, kind, path)
     with open(path, "rb") as handle:
-        return handle.read(MAX_INPUT_BYTES + 1)
+        return handle.read(MAX_INPUT_BYTES + 1), os.fstat(handle.fileno()).st_size

@@ -13,6 +13,7 @@ import argparse
 import hashlib
 import json
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from taxonbot.diskwrite import atomic_open, check_folder, write_atomic
 from taxonbot.exits import Exit
 from taxonbot.jsonl import dump_line
 from taxonbot.runtime import BackendError, ModelBackend
-from taxonbot.runtime.open import open_model
+from taxonbot.runtime.open import open_model, resolve
 from taxonbot.sdg.generate import GenerationSettings, generate_leaf, leaf_inputs, pipeline_for
 from taxonbot.sdg.leafjob import LeafError
 from taxonbot.sdg.progress import ProgressReporter
@@ -55,12 +56,17 @@ def run(args: argparse.Namespace) -> int:
     out = check_folder(args.out)  # a file in the way is said before the model loads
     try:
         paths = select_leaves(options.paths, options.base)
-        backend = open_model(options.teacher)
+        # A named catalogue model that is not fetched stops the run (no silent fallback for a
+        # whole training set); the default falls back to the bundled model, said below.
+        teacher, choice = resolve(options.teacher, fallback=False)
+        backend = open_model(teacher)
     except (ChangedError, BackendError) as exc:
         print(f"taxonbot generate: {exc}", file=sys.stderr)
         return Exit.CANNOT
+    if choice.reason:
+        print(f"running {choice.name}: {choice.reason}", file=sys.stderr)
     try:
-        entries, failed = generate_all(paths, backend, options, settings, out)
+        entries, failed = generate_all(paths, backend, options, settings, out, choice.judges)
         write_outputs(out, entries, backend, settings)
     finally:
         backend.close()
@@ -77,6 +83,7 @@ def generate_all(
     options: SdgOptions,
     settings: GenerationSettings,
     out: Path,
+    judge_auc: Mapping[str, float] | None = None,
 ) -> tuple[list[dict[str, Any]], int]:
     """Every leaf into its store under OUT/leaves/; a store made from other inputs (the leaf,
     pipeline, templates, code, model or settings changed) starts again. A teacher failure stops
@@ -90,9 +97,9 @@ def generate_all(
             continue
         pipeline = pipeline_for(job, settings.knowledge_pipeline)
         leaf = {"leaf": job.leaf, "input_sha256": job.input_sha256}
-        header = leaf_inputs(leaf, pipeline.sha256, model, settings)
+        header = leaf_inputs(leaf, pipeline.sha256, model, settings, judge_auc)
         store = out / "leaves" / f"{job.leaf.replace('/', '__')}.jsonl"
-        made = generate_leaf(job, pipeline, backend, settings, store, header, progress)
+        made = generate_leaf(job, pipeline, backend, settings, store, header, progress, judge_auc)
         entries.append(
             {
                 "leaf": job.leaf,

@@ -34,6 +34,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "release": ("taxonbot.cli.release", "cut a release of a build: notes, tag, GitHub release"),
     "announce": ("taxonbot.cli.announce", "comment a build's scores on the PRs it trained"),
     "build": ("taxonbot.cli.build", "a community build: SDG, two-phase training, eval, export"),
+    "model": ("taxonbot.cli.model", "the model catalogue: list, fetch (verified), path"),
     "preview-request": (
         "taxonbot.cli.preview_request",
         "the preview size a maintainer asked for (pr.yml; read-only)",

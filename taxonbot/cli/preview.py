@@ -14,7 +14,7 @@ from taxonbot.cli.sdgoptions import add_sdg_arguments, sdg_options
 from taxonbot.diskwrite import check_folder
 from taxonbot.exits import Exit
 from taxonbot.runtime import BackendError
-from taxonbot.runtime.open import open_model
+from taxonbot.runtime.open import open_model, resolve
 from taxonbot.sdg.pipeline import Budget
 from taxonbot.sdg.progress import ProgressReporter
 from taxonbot.sdg.report import write_preview
@@ -55,15 +55,21 @@ def run(args: argparse.Namespace) -> int:
         print("taxonbot preview: no qna.yaml to preview (nothing changed?)", file=sys.stderr)
     out = check_folder(args.out)  # a file in the way is said before the model loads
     try:
-        backend = open_model(options.teacher)
+        # A catalogue model that is not fetched falls back to the default; the preview says why.
+        teacher, choice = resolve(options.teacher)
+        backend = open_model(teacher)
     except BackendError as exc:
         print(f"taxonbot preview: {exc}", file=sys.stderr)
         return Exit.CANNOT
+    if choice.reason:
+        print(f"running {choice.name}: {choice.reason}", file=sys.stderr)
     budget = Budget(args.pairs, options.max_new_tokens, args.time_budget, args.round_size)
     progress = ProgressReporter(len(paths))
     try:
-        outcomes = list(run_leaves(paths, backend, budget, options, progress, deadline))
-        write_preview(out, outcomes, backend, budget, options.seed)
+        outcomes = list(
+            run_leaves(paths, backend, budget, options, progress, deadline, choice.judges)
+        )
+        write_preview(out, outcomes, backend, budget, options.seed, choice=choice.record())
     finally:
         backend.close()
     print(

@@ -17,8 +17,10 @@ def add_sdg_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--teacher",
         default="llama.cpp",
-        help="the model that writes the pairs: llama.cpp (default model), a .gguf path, or an "
-        "http(s):// OpenAI-compatible server URL",
+        help="the model that writes the pairs: a name from `taxonbot model list` (fetched with "
+        "`taxonbot model fetch NAME`), a .gguf path, an http(s):// OpenAI-compatible server "
+        "URL, or llama.cpp (default: the catalogue's offline default if installed, else the "
+        "bundled SmolLM2-135M)",
     )
     parser.add_argument("--teacher-model", help="model name for an HTTP teacher")
     renamed(parser, "--changed-since", "--base", "base")

@@ -19,9 +19,10 @@ from urllib.parse import quote
 import jinja2
 
 from taxonbot.comment.artifact import array, check_counts, count, mapping, mappings, score
+from taxonbot.comment.preview import preview_section
 from taxonbot.github.markers import MARKER, RUN_PREFIX
 from taxonbot.github.values import RunInfo
-from taxonbot.markdown import Md, block, clean, code, html_text, inline, plural, prose
+from taxonbot.markdown import Md, clean, code, html_text, inline, plural, prose
 
 LIMIT = 60_000  # GitHub refuses bodies over 65,536 characters; keep a margin for its rewriting
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -44,15 +45,8 @@ LEVELS = (
     Detail(False, False, 0, False),
 )
 MAX_LEAVES = 50
-PAIRS_PER_LEAF, MAX_PAIRS = 10, 40
 NEIGHBOUR_QUESTIONS, NEIGHBOURS = 10, 3
 ICONS = {"error": "❌", "warning": "⚠️"}
-PREVIEW_STATUS = {
-    "complete": "done",
-    "time_budget": "stopped part-way by the time budget",
-    "not_started": "not started (the time budget ran out)",
-    "error": "could not run",
-}
 VERDICTS = {
     "gap_confirmed": "✅ gap confirmed: the model does not know this yet",
     "partly_known": "➖ partly known",
@@ -202,45 +196,6 @@ def _similar(ours: object, theirs: object, leaf: object, scored: dict[str, Any])
     }
 
 
-def _preview(preview: object, samples: bool) -> list[dict[str, Any]]:
-    out, budget = [], MAX_PAIRS if samples else 0
-    for leaf in mappings(mapping(preview).get("leaves"))[:MAX_LEAVES]:
-        counts = mapping(leaf.get("counts"))
-        kept, made = count(counts.get("kept")), count(counts.get("candidates"))
-        drops = list(mapping(counts.get("rejected_by")).items())[:10]
-        dropped = ", ".join(f"{code(block)} {count(n)}" for block, n in drops)
-        status = PREVIEW_STATUS.get(str(leaf.get("status")), "❔ unknown status")
-        line = f"{code(leaf.get('leaf') or leaf.get('path'))}: {status}; kept {kept} of {made}"
-        line += f" (dropped by {dropped})" if dropped else ""
-        line += f". {prose(leaf['message'])}" if leaf.get("message") else "."
-        pairs = sorted(mappings(leaf.get("pairs")), key=lambda p: p.get("kept") is not True)
-        shown = pairs[: min(PAIRS_PER_LEAF, budget)]
-        budget -= len(shown)
-        summary = html_text(leaf.get("leaf") or leaf.get("path"))
-        out.append(
-            {"line": Md(line), "summary": summary, "kept": kept, "candidates": made}
-            | {"pairs": [_pair(p) for p in shown]}
-        )
-    return out
-
-
-def _pair(pair: dict[str, Any]) -> dict[str, Md]:
-    verdict = "✅ kept"
-    if pair.get("kept") is not True:
-        why = prose(pair.get("reason"), 300)
-        verdict = f"❌ dropped by {code(pair.get('rejected_by'), 60)}: {why}"
-    scores = list(mapping(pair.get("scores")).items())[:10]
-    title = f"**Pair {count(pair.get('number')) + 1}** · {verdict}"
-    if scores:
-        title += " · scores: " + ", ".join(f"{code(b, 60)} {score(s)}" for b, s in scores)
-    return {
-        "title": Md(title),
-        "context": block(pair.get("context"), 1500) if pair.get("context") else Md(""),
-        "question": block(pair.get("question"), 1000),
-        "answer": block(pair.get("answer"), 2000),
-    }
-
-
 # ---- rendering ------------------------------------------------------------------------------
 
 
@@ -268,7 +223,7 @@ def _template() -> jinja2.Template:
 def _context(result: dict[str, Any], run: RunInfo, level: Detail) -> dict[str, Any]:
     gaps = mapping(result.get("gaps"))
     files, omitted = _findings(result.get("check"), run, level.findings)
-    previews = _preview(result.get("preview"), level.samples) if level.sections else []
+    preview = preview_section(result.get("preview"), level.samples)
     totals = _totals(result)
     left_out = [
         *(["the sample pairs"] if not level.samples and totals.candidates else []),
@@ -295,7 +250,9 @@ def _context(result: dict[str, Any], run: RunInfo, level: Detail) -> dict[str, A
         "overlap": _overlap(gaps, level.neighbours) if level.sections else [],
         "threshold": score(mapping(gaps.get("overlap")).get("threshold")),
         "gap_notes": [inline(n) for n in array(gaps.get("notes"))[:20]] if level.sections else [],
-        "previews": previews,
+        "preview_model": preview["model"] if level.sections else Md(""),
+        "preview_judges": preview["judges"] if level.sections else [],
+        "previews": preview["leaves"] if level.sections else [],
         "gate": _gate(result.get("gate"), totals),
     }
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from taxonbot.errors import Refused
+from taxonbot.jsonfile import over_limit
 from taxonbot.schemas import BASE_URI, validator
 
 if TYPE_CHECKING:
@@ -70,8 +71,13 @@ class CollectError(Refused):
         self.problems = tuple(problems)
 
 
-def collect(inputs: Mapping[str, bytes | None], run: RunIdentity) -> dict[str, Any]:
-    """The result.json document for these raw inputs (None: that step made no output)."""
+def collect(
+    inputs: Mapping[str, bytes | None], run: RunIdentity, sizes: Mapping[str, int] | None = None
+) -> dict[str, Any]:
+    """The result.json document for these raw inputs (None: that step made no output).
+
+    `sizes`: each input file's size on disk, where the caller read only one byte past the cap.
+    """
     identity = list(identity_problems(run))
     problems = identity + list(input_set_problems(inputs))
     result: dict[str, Any] = {
@@ -84,7 +90,7 @@ def collect(inputs: Mapping[str, bytes | None], run: RunIdentity) -> dict[str, A
         result["pull_request"] = run.pull_request
     for name in INPUT_FORMATS:
         try:
-            result[name] = parse_input(name, inputs.get(name))
+            result[name] = parse_input(name, inputs.get(name), (sizes or {}).get(name))
         except CollectError as exc:
             problems += exc.problems
             result[name] = None  # keeps the schema's verdict on the other inputs readable
@@ -92,8 +98,9 @@ def collect(inputs: Mapping[str, bytes | None], run: RunIdentity) -> dict[str, A
     problems += [p for p in schema_problems(result) if p.source or not identity]
     if problems:
         raise CollectError(problems)
-    if len(encode(result)) > MAX_RESULT_BYTES:
-        _refuse(None, f"result.json would exceed {_mib(MAX_RESULT_BYTES)}")
+    size = len(encode(result))
+    if size > MAX_RESULT_BYTES:
+        _refuse(None, f"result.json would be {over_limit(size, MAX_RESULT_BYTES)}")
     return result
 
 
@@ -127,12 +134,15 @@ def input_set_problems(inputs: Mapping[str, bytes | None]) -> Iterator[Problem]:
         )
 
 
-def parse_input(name: str, raw: bytes | None) -> dict[str, Any] | None:
-    """One input's JSON object, or None when absent; CollectError says why it was refused."""
+def parse_input(name: str, raw: bytes | None, size: int | None = None) -> dict[str, Any] | None:
+    """One input's JSON object, or None when absent; CollectError says why it was refused.
+
+    `size`: the file's size on disk, when `raw` is only its first bytes (one past the cap).
+    """
     if raw is None:
         return None
     if len(raw) > MAX_INPUT_BYTES:
-        _refuse(name, f"is over the {_mib(MAX_INPUT_BYTES)} cap for one input")
+        _refuse(name, f"is {over_limit(size or len(raw), MAX_INPUT_BYTES)} for one input")
     try:
         document = json.loads(
             raw.decode("utf-8"),

@@ -15,6 +15,7 @@ from taxonbot.github.records import (
     Annotation,
     CheckRunRequest,
     CheckRunState,
+    GitTree,
     PullFile,
     PullHead,
     RepoFile,
@@ -69,6 +70,9 @@ class DryRun(DryRunComments):
 
     def file_at(self, repo: str, path: str, ref: str) -> RepoFile | None:
         return self.port.file_at(repo, path, ref)
+
+    def git_tree(self, repo: str, tree_sha: str, recursive: bool) -> GitTree | None:
+        return self.port.git_tree(repo, tree_sha, recursive)
 
     def check_runs(self, repo: str, head_sha: str, name: str) -> list[CheckRunState]:
         return self.port.check_runs(repo, head_sha, name)

@@ -12,6 +12,8 @@ error, a comment in another repository is refused.
 
 from __future__ import annotations
 
+import hashlib
+import posixpath
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -21,9 +23,11 @@ from taxonbot.github.records import (
     Annotation,
     CheckRunRequest,
     CheckRunState,
+    GitTree,
     PullFile,
     PullHead,
     RepoFile,
+    TreeEntry,
     WorkflowRun,
 )
 from taxonbot.github.values import Comment, PrState
@@ -53,6 +57,10 @@ class InMemoryGitHub:
         self.reruns: dict[tuple[str, int], int] = {}  # (repo, run id) -> times re-run
         self.reactions: list[tuple[str, int, str]] = []  # (repo, comment id, content)
         self.contents: dict[tuple[str, str, str], bytes] = {}  # (repo, sha, path) -> bytes
+        # (repo, sha, path) -> git's mode where it is no plain file: 120000 a symbolic link (its
+        # contents: the target), 160000 a submodule
+        self.modes: dict[tuple[str, str, str], str] = {}
+        self._trees: dict[str, tuple[str, str, str]] = {}  # sub-tree sha -> (repo, sha, folder)
         self.check_run_log: dict[int, tuple[str, CheckRunRequest, list[Annotation]]] = {}
         self._next_id = 1
 
@@ -79,6 +87,11 @@ class InMemoryGitHub:
         for path, data in files.items():
             if data is not None:
                 self.contents[(repo, pull.head_sha, path)] = data
+
+    def add_link(self, repo: str, sha: str, path: str, target: str, mode: str = "120000") -> None:
+        """`path` at `sha` is a symbolic link to `target` (mode 160000: a submodule)."""
+        self.contents[(repo, sha, path)] = target.encode()
+        self.modes[(repo, sha, path)] = mode
 
     def add_comment(self, repo: str, number: int, author: str, body: str) -> int:
         comment_id, self._next_id = self._next_id, self._next_id + 1
@@ -150,7 +163,44 @@ class InMemoryGitHub:
     def file_at(self, repo: str, path: str, ref: str) -> RepoFile | None:
         self.calls.append(Call("file_at", (repo, path, ref)))
         data = self.contents.get((repo, ref, path))
+        mode = self.modes.get((repo, ref, path))
+        if mode == "120000" and data is not None:
+            # GitHub answers a link to a plain file with that file's content, anything else
+            # with no file (docs.github.com/rest/repos/contents, "Get repository content").
+            target = posixpath.normpath(posixpath.join(posixpath.dirname(path), data.decode()))
+            plain = (repo, ref, target) not in self.modes
+            data = self.contents.get((repo, ref, target)) if plain else None
+        elif mode is not None:
+            data = None
         return None if data is None else RepoFile(path, len(data), data)
+
+    def git_tree(self, repo: str, tree_sha: str, recursive: bool) -> GitTree | None:
+        """A commit's tree (or a sub-tree by the sha an entry gave), as "Get a tree" lists it;
+        never truncated here."""
+        self.calls.append(Call("git_tree", (repo, tree_sha, recursive)))
+        repo, sha, folder = self._trees.get(tree_sha, (repo, tree_sha, ""))
+        here = [p for r, s, p in self.contents if (r, s) == (repo, sha)]
+        paths = {p: self.modes.get((repo, sha, p), "100644") for p in here}
+        if not paths and not any(sha in pull.shas for pull in self.pulls.values()):
+            return None
+        prefix = f"{folder}/" if folder else ""
+        entries: dict[str, TreeEntry] = {}
+        for path, mode in sorted(paths.items()):
+            if not path.startswith(prefix):
+                continue
+            parts = path[len(prefix) :].split("/")
+            for depth in range(1, len(parts) + 1 if recursive else 2):
+                name = "/".join(parts[:depth])
+                if name not in entries:
+                    entries[name] = self._entry(repo, sha, prefix + name, name, path, mode)
+        return GitTree(tuple(entries.values()), truncated=False)
+
+    def _entry(self, repo: str, sha: str, full: str, name: str, file: str, mode: str) -> TreeEntry:
+        if full == file:
+            return TreeEntry(name, mode, _sha(full))
+        tree = _sha(f"{repo}:{sha}:{full}")
+        self._trees[tree] = (repo, sha, full)
+        return TreeEntry(name, "040000", tree)
 
     def check_runs(self, repo: str, head_sha: str, name: str) -> list[CheckRunState]:
         self.calls.append(Call("check_runs", (repo, head_sha, name)))
@@ -239,3 +289,8 @@ class InMemoryGitHub:
         if (repo, number) not in self.pulls:
             raise GitHubError(f"{repo}#{number} is not a pull request")
         return self.pulls[(repo, number)]
+
+
+def _sha(text: str) -> str:
+    """An id in git's shape; only this stand-in resolves it."""
+    return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()

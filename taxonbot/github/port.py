@@ -18,6 +18,7 @@ from taxonbot.github.records import (
     Annotation,
     CheckRunRequest,
     CheckRunState,
+    GitTree,
     PullFile,
     PullHead,
     RepoFile,
@@ -80,6 +81,11 @@ class GitHubPort(Protocol):
 
     def file_at(self, repo: str, path: str, ref: str) -> RepoFile | None:
         """A file's bytes at a commit; None when it does not exist there."""
+        ...
+
+    def git_tree(self, repo: str, tree_sha: str, recursive: bool) -> GitTree | None:
+        """The tree of a commit (or a sub-tree by its sha), each entry with its git mode;
+        None when there is no such tree."""
         ...
 
     # ---- the merge gate: a check run on the head commit ------------------------------------

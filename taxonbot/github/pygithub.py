@@ -27,6 +27,7 @@ from taxonbot.github.records import (
     Annotation,
     CheckRunRequest,
     CheckRunState,
+    GitTree,
     PullFile,
     PullHead,
     RepoFile,
@@ -161,6 +162,15 @@ class PyGithubAdapter(RetryingClient):
         if data.get("encoding") != "base64":
             return RepoFile(path, size, None)  # 1-100 MB: GitHub leaves the content out
         return RepoFile(path, size, base64.b64decode(str(data.get("content") or "")))
+
+    def git_tree(self, repo: str, tree_sha: str, recursive: bool) -> GitTree | None:
+        """`GET /git/trees/{sha}` (a commit's sha names its tree): one request; the only
+        answer that shows an entry's git mode (a symbolic link, a submodule)."""
+        what = f"listing the tree {tree_sha[:12]} of {repo}"
+        query = {"recursive": "1"} if recursive else None  # any value turns it on (docs)
+        request = self._json("GET", f"/repos/{repo}/git/trees/{quote(tree_sha)}", query)
+        data = self._missing_as_none(what, request, needs="contents")
+        return None if data is None else rest.git_tree(data)
 
     def check_runs(self, repo: str, head_sha: str, name: str) -> list[CheckRunState]:
         what = f"listing the {name} check runs of {head_sha[:12]}"

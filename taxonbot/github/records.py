@@ -10,6 +10,10 @@ The shapes follow GitHub's REST answers, reduced to what the bot decides on:
 - `PullFile`: one entry of "List pull requests files" (at most 3,000 per pull request).
 - `RepoFile`: "Get repository content" for a file at a commit; files over 1 MB come back
   without their content (`encoding: "none"`), so `data` is None there and only `size` is known.
+- `TreeEntry` / `GitTree`: "Get a tree" (docs.github.com/rest/git/trees): each entry's git mode
+  (120000: a symbolic link, 160000: a submodule) is visible only here, since the contents API
+  answers a link to a file with the file's content. `truncated`: with `recursive`, GitHub stops
+  at 100,000 entries or 7 MB; the rest must be read one sub-tree at a time.
 - `CheckRunRequest` / `Annotation` / `CheckRunState`: "Create a check run" and "List check runs
   for a Git reference"; at most 50 annotations go in one request.
 """
@@ -43,6 +47,19 @@ class RepoFile:
     path: str
     size: int
     data: bytes | None  # None: larger than the API returns inline (1 MB)
+
+
+@dataclass(frozen=True)
+class TreeEntry:
+    path: str  # from the tree read: the whole path with `recursive`, else the name
+    mode: str  # 100644/100755 a file, 120000 a symbolic link, 160000 a submodule, 040000 a folder
+    sha: str  # the blob, the sub-tree (read it with `git_tree`), or the submodule's commit
+
+
+@dataclass(frozen=True)
+class GitTree:
+    entries: tuple[TreeEntry, ...]
+    truncated: bool  # GitHub left entries out: what is missing here may still exist
 
 
 @dataclass(frozen=True)

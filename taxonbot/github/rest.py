@@ -7,7 +7,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from taxonbot.github.records import Annotation, CheckRunRequest, CheckRunState, PullFile, PullHead
+from taxonbot.github.records import (
+    Annotation,
+    CheckRunRequest,
+    CheckRunState,
+    GitTree,
+    PullFile,
+    PullHead,
+    TreeEntry,
+)
 
 
 def as_list(value: Any) -> list[Any]:
@@ -38,6 +46,18 @@ def pull_files(data: Any) -> list[PullFile]:
         for f in as_list(data)
         if isinstance(f, dict) and isinstance(f.get("filename"), str)
     ]
+
+
+def git_tree(data: Any) -> GitTree:
+    """An answer of "Get a tree": its entries (path, mode, sha), and whether GitHub cut them."""
+    if not isinstance(data, dict):
+        return GitTree((), truncated=True)  # nothing we can read: claim nothing is absent
+    entries = tuple(
+        TreeEntry(e["path"], str(e.get("mode") or ""), str(e.get("sha") or ""))
+        for e in as_list(data.get("tree"))
+        if isinstance(e, dict) and isinstance(e.get("path"), str)
+    )
+    return GitTree(entries, truncated=bool(data.get("truncated")))
 
 
 def check_run(data: dict[str, Any]) -> CheckRunState:

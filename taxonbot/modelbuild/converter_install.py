@@ -8,7 +8,6 @@ import argparse
 import hashlib
 import json
 import re
-import shutil
 import subprocess
 import sys
 import tarfile
@@ -17,6 +16,7 @@ import tomllib
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 
+from taxonbot.diskwrite import DiskError, atomic_folder, check_folder
 from taxonbot.exits import Exit
 from taxonbot.modelbuild.converter import (
     SETUP_COMMAND,
@@ -26,7 +26,6 @@ from taxonbot.modelbuild.converter import (
     default_converter_dir,
     find_converter,
 )
-from taxonbot.modelbuild.export import replace_folder
 
 SDIST_VERSION = "0.3.36"  # the llama-cpp-python pinned in pyproject.toml's `sdg` extra
 SDIST_SHA256 = "832db0699007f1be95a7e41ef12e88926b02ba836461e36a36372db2760c1a2e"
@@ -47,6 +46,7 @@ _DOWNLOAD_TIMEOUT_S = 900
 
 
 def install(folder: Path, sdist: Path | None = None, *, force: bool = False) -> Converter:
+    check_folder(folder)  # a file in the way is said before a download, not after
     if not force:
         try:
             current = find_converter(folder)
@@ -99,12 +99,11 @@ def verify_sdist(path: Path) -> None:
 
 
 def unpack(sdist: Path, folder: Path) -> Converter:
-    """Into a fresh folder beside the target, renamed into place: a kill leaves the old
-    converter or none, never half of one."""
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
-    staging.chmod(0o755)  # mkdtemp's 0700 would hide the converter from other users of the venv
-    try:
+    """Into a fresh folder beside the target, renamed into place (taxonbot.diskwrite): a kill
+    leaves the old converter or none, never half of one; a full disk or a file in the way is
+    one sentence naming the folder."""
+    check_folder(folder)  # a file where the folder (or a parent) goes: said before unpacking
+    with atomic_folder(folder, again=f"run `{SETUP_COMMAND}` again") as staging:
         with tarfile.open(sdist, "r:gz") as archive:
             commit = _extract(archive, staging)
         project = tomllib.loads((staging / "gguf-py" / "pyproject.toml").read_text("utf-8"))
@@ -115,9 +114,6 @@ def unpack(sdist: Path, folder: Path) -> Converter:
             "gguf_py_version": str(project["project"]["version"]),
         }
         (staging / SOURCE_FILE).write_text(json.dumps(source, indent=2) + "\n", encoding="utf-8")
-        replace_folder(staging, folder)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
     return find_converter(folder)
 
 
@@ -156,7 +152,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         converter = install(args.dest or default_converter_dir(), args.sdist, force=args.force)
-    except ExportError as exc:
+    except (ExportError, DiskError) as exc:
         print(f"get_converter: {exc}", file=sys.stderr)
         return Exit.CANNOT
     print(

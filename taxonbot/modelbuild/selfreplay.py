@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from taxonbot.diskwrite import check_file, write_atomic
 from taxonbot.gaps.novelty import SYSTEM as BOT_SYSTEM
 from taxonbot.modelbuild.regression import read_item_file
 from taxonbot.runtime.base import ChatRequest, ModelBackend
@@ -76,7 +76,7 @@ def self_replay(
     """(samples, record): one chat sample per prompt and way of asking that the model answered
     in whole sentences."""
     key = cache_key(model_sha256, prompts, seed)
-    cached = cache / f"{key}.json"
+    cached = check_file(cache / f"{key}.json")  # a folder or file in the way: said before asking
     record: dict[str, Any] = {
         "prompts": Path(prompts.path).name,
         "version": prompts.version,
@@ -108,8 +108,5 @@ def self_replay(
         samples.append({"messages": messages, "leaf": "self-replay", "form": "self_replay"})
     outcome = {"answered": len(samples), "dropped": dropped}
     if not any(answer.finish_reason == "error" for answer in done):  # a failure is asked again
-        cache.mkdir(parents=True, exist_ok=True)
-        partial = cached.with_suffix(".json.tmp")
-        partial.write_text(json.dumps({"samples": samples, "record": outcome}), encoding="utf-8")
-        os.replace(partial, cached)
+        write_atomic(cached, json.dumps({"samples": samples, "record": outcome}))
     return samples, {**record, **outcome, "cached": False}

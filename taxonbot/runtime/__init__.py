@@ -17,9 +17,9 @@ __all__ = [
 
 
 def open_backend(spec: str, **kw: Any) -> ModelBackend:
-    """`--teacher` (gaps: `--novelty-model`) as people write it: "llama.cpp" (the bundled
-    SmolLM2 or model_path=...), a path to a .gguf, or the http(s) URL of an OpenAI-compatible
-    server (needs model=...)."""
+    """A backend for a resolved spec (taxonbot.runtime.open.resolve turns catalogue names and
+    the default into paths first): "llama.cpp" (the bundled SmolLM2 or model_path=...), a path
+    to a .gguf, or the http(s) URL of an OpenAI-compatible server (needs model=...)."""
     if spec.startswith(("http://", "https://")):
         from taxonbot.runtime.openai_http import OpenAIHTTPBackend
 
@@ -33,8 +33,8 @@ def open_backend(spec: str, **kw: Any) -> ModelBackend:
     if spec == "fake":
         raise BackendError("the fake backend is for tests: build FakeBackend(script) directly")
     raise BackendError(
-        f"unknown backend {spec!r}; use llama.cpp, a path to a .gguf file, "
-        "or the http(s):// URL of an OpenAI-compatible server"
+        f"unknown backend {spec!r}; use llama.cpp, a path to a .gguf file, a model name from "
+        "`taxonbot model list`, or the http(s):// URL of an OpenAI-compatible server"
     )
 
 

@@ -22,6 +22,10 @@ class ChatRequest:
     stop: tuple[str, ...] = ()
     tag: str = ""  # which prompt template made it: for the fake backend and for bookkeeping
     prefill: str = ""  # the start of the model's reply, written for it (e.g. "Score:")
+    # A GBNF grammar the reply must follow (llama.cpp's grammar format), or "" for free text. A
+    # reply cut by max_tokens before the grammar is satisfied comes back with finish_reason
+    # "length": the caller rejects it; it never waits for more.
+    grammar: str = ""
 
 
 @dataclass(frozen=True)

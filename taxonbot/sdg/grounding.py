@@ -102,7 +102,7 @@ def _cap(text: str) -> str:
 
 def clean_question(text: str) -> str:
     """A generated question without its label or quotes, cut after the first question mark."""
-    line = _LABEL.sub("", text.strip().splitlines()[0] if text.strip() else "").strip()
+    line = _LABEL.sub("", text.strip().split("\n", 1)[0]).strip()  # "\n" only, as replies.lines
     line = line.strip("\"'“”").strip()
     mark = line.find("?")
     return line[: mark + 1] if mark >= 0 else line

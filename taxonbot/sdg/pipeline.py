@@ -7,15 +7,19 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 from taxonbot.errors import CannotRun
 from taxonbot.schemas import validator
 from taxonbot.sdg.blocks import BLOCKS, BlockSpec, RunContext
+from taxonbot.sdg.judging import judges_of
+from taxonbot.sdg.prompts import GRAMMARS_DIR, grammar_text
 from taxonbot.sdg.sample import LeafJob, Sample
+from taxonbot.sdg.signals import combined, rank_kept, signals, words
 
 PIPELINES_DIR = Path(__file__).resolve().parent / "pipelines"
 SCHEMA_ID = "https://taxonbot.dev/schemas/pipeline.json"
@@ -59,12 +63,31 @@ def load_pipeline(name: str, folder: Path = PIPELINES_DIR) -> Pipeline:
         )
         for block in data["blocks"]
     )
+    blocks = tuple(with_grammar(block, path) for block in blocks)
     for block in blocks:
         needs = {"generate": ("template", "output"), "judge": ("template", "scale")}
         missing = [f for f in needs.get(block.type, ()) if not getattr(block, f)]
         if missing:
             raise PipelineError(f"{path}: block {block.name!r} needs {', '.join(missing)}")
     return Pipeline(data["name"], data["version"], blocks, hashlib.sha256(raw).hexdigest())
+
+
+def with_grammar(block: BlockSpec, path: Path) -> BlockSpec:
+    """The block with its grammar's text, read once here; a missing grammar is our bug."""
+    if not block.grammar:
+        return block
+    try:
+        text = grammar_text(block.grammar)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PipelineError(
+            f"{path}: block {block.name!r} names grammar {block.grammar!r}, which cannot be "
+            f"read from {GRAMMARS_DIR.parent.name}/{GRAMMARS_DIR.name}/ ({exc.__class__.__name__})"
+        ) from exc
+    if "root" not in text.split("::=", 1)[0]:
+        raise PipelineError(
+            f"{path}: block {block.name!r}: grammar {block.grammar!r} has no `root ::=` rule first"
+        )
+    return replace(block, grammar_text=text)
 
 
 @dataclass(frozen=True)
@@ -82,6 +105,9 @@ class LeafRun:
     samples: list[Sample] = field(default_factory=list)
     status: str = "complete"  # complete | time_budget | not_started
     seconds: float = 0.0
+    # What happened to each judge block on this model: {block name: {"status": "used" |
+    # "skipped" | "uncalibrated", "auc": float | None}} (taxonbot/sdg/judging.py).
+    judges: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 Progress = Callable[[LeafRun, int], None]
@@ -96,6 +122,7 @@ def run_leaf(
     first_number: int = 0,
 ) -> LeafRun:
     run = LeafRun(ctx.job, pipeline)
+    run.judges = judges_of((b.name for b in pipeline.blocks if b.type == "judge"), ctx.judge_auc)
     started = time.monotonic()
     numbers = list(range(first_number, budget.pairs))
     size = max(1, budget.round_size)  # a round of 0 would make no samples at all
@@ -105,7 +132,9 @@ def run_leaf(
             break
         batch = [new_sample(ctx.job, n) for n in numbers[start : start + size]]
         run.samples += batch
-        if not run_round(pipeline, ctx, batch, deadline):
+        finished = run_round(pipeline, ctx, batch, deadline)
+        rank_kept(run.samples)
+        if not finished:
             run.status = "time_budget"
             break
         if progress is not None:
@@ -135,4 +164,14 @@ def run_round(
             BLOCKS[spec.type](spec, ctx, live)
     for sample in batch:
         sample.finished = True
+    measure(ctx, batch)
     return True
+
+
+def measure(ctx: RunContext, batch: list[Sample]) -> None:
+    """Each sample's ranking signals, against the seeds and the leaf's questions kept so far."""
+    seeds = [words(s.question) for s in ctx.job.seeds]
+    for sample in batch:
+        kept = [w for _, w, number in ctx.kept_questions if number < sample.number]
+        sample.signals = signals(sample, seeds, kept)
+        sample.score = combined(sample.signals)

@@ -12,6 +12,7 @@ from typing import Any
 import jinja2
 
 PROMPTS_DIR = Path(__file__).resolve().parent / "templates"
+GRAMMARS_DIR = Path(__file__).resolve().parent / "grammars"
 
 
 @cache
@@ -34,8 +35,16 @@ def system_prompt() -> str:
 
 
 def templates_hash() -> str:
-    """One hash over every template, recorded in manifests so data says which prompts made it."""
+    """One hash over every template and every grammar a block may constrain its reply with,
+    recorded in manifests and SDG cache keys so data says which prompts made it."""
     digest = hashlib.sha256()
-    for path in sorted(PROMPTS_DIR.glob("*.j2")):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    paths = sorted(PROMPTS_DIR.glob("*.j2")) + sorted(GRAMMARS_DIR.glob("*.gbnf"))
+    for path in paths:
+        name = f"{path.parent.name}/{path.name}" if path.suffix == ".gbnf" else path.name
+        digest.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
+
+
+def grammar_text(name: str, folder: Path = GRAMMARS_DIR) -> str:
+    """The GBNF grammar `name` in taxonbot/sdg/grammars/; OSError when it cannot be read."""
+    return (folder / name).read_text("utf-8")

@@ -16,6 +16,9 @@ _NUMBERING = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
 _NUMBER = re.compile(r"(?<![\d.])(\d+)(?!\d|\.\d)")  # "1." ends a sentence; "1.5" is no score
 _YES_NO = re.compile(r"\b(yes|no)\b", re.I)
 _QA = re.compile(r"(?is)^(.*?)\n\s*(?:answer|a)\s*:\s*(.*)$")
+_SENTENCE_END = re.compile(r"[.!?][\"')\]]*(?=\s|$)")
+_SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+")
+_WORD = re.compile(r"\w+")
 
 
 def parse_score(reply: str, scale: str) -> int | None:
@@ -38,7 +41,7 @@ def parse_score(reply: str, scale: str) -> int | None:
 
 def clean_line(reply: str) -> str:
     """A single generated question: first non-empty line, without labels, numbering, quotes."""
-    for line in reply.strip().splitlines():
+    for line in lines(reply.strip()):
         line = _NUMBERING.sub("", _PREFIX.sub("", line)).strip().strip("\"'").strip()
         if line:
             return line
@@ -51,7 +54,7 @@ def clean_block(reply: str) -> str:
     text = _PREFIX.sub("", reply.strip(), count=1).strip()
     seen: set[str] = set()
     kept: list[str] = []
-    for line in text.splitlines():
+    for line in lines(text):
         key = " ".join(line.lower().split())
         if key and key in seen:
             break
@@ -70,13 +73,69 @@ def split_question_answer(reply: str) -> tuple[str, str]:
     return clean_line(first), clean_block(rest)
 
 
+def lines(text: str) -> list[str]:
+    """Lines split on "\n" only (a "\r" before it dropped). str.splitlines() also splits on
+    U+2028, U+0085 and other characters a model may legitimately write inside a line."""
+    return [line.removesuffix("\r") for line in text.split("\n")]
+
+
+def whole_sentences(text: str) -> str:
+    """`text` up to the end of its last complete sentence ("" when it has none)."""
+    ends = [m.end() for m in _SENTENCE_END.finditer(text)]
+    return text[: ends[-1]].strip() if ends else ""
+
+
+# A loop: the share of distinct n-grams at or below LOOP_SHARE for some n in LOOP_NGRAMS, once
+# the text has at least LOOP_MIN_GRAMS of them (short texts repeat words by chance); or the text
+# ending in one unit of up to TAIL_PERIOD words said TAIL_REPEATS times or more in a row.
+LOOP_NGRAMS = (2, 3, 4, 5)
+LOOP_SHARE = 0.5
+LOOP_MIN_GRAMS = 10
+TAIL_PERIOD = 12
+TAIL_REPEATS = 3
+TAIL_MIN_WORDS = 8
+REPEATED_SENTENCE_WORDS = 6  # said twice, a sentence this long is a loop; shorter ones may repeat
+
+
+LOOPING = "repetitive (looping) text"
+
+
 def degenerate(text: str) -> str:
-    """Why a generated text is unusable, or '' if it is fine."""
-    words = text.split()
+    """Why a generated text is unusable, or '' if it is fine: empty, looping (repeated n-grams
+    or a repeated tail), or saying the same sentence twice."""
+    words = text.lower().split()
     if not words:
         return "empty reply"
-    if len(words) >= 12:
-        grams = [" ".join(words[i : i + 3]).lower() for i in range(len(words) - 2)]
-        if len(set(grams)) < len(grams) * 0.5:
-            return "repetitive (looping) text"
+    for n in LOOP_NGRAMS:
+        grams = [" ".join(words[i : i + n]) for i in range(len(words) - n + 1)]
+        if len(grams) >= LOOP_MIN_GRAMS and len(set(grams)) <= len(grams) * LOOP_SHARE:
+            return LOOPING
+    if _looping_tail(words):
+        return LOOPING
+    if sentence := _repeated_sentence(text):
+        return f"says the same sentence twice ({sentence[:60]!r})"
+    return ""
+
+
+def _looping_tail(words: list[str]) -> bool:
+    for period in range(1, TAIL_PERIOD + 1):
+        repeats = max(TAIL_REPEATS, -(-TAIL_MIN_WORDS // period))
+        if len(words) < period * repeats:
+            break
+        unit = words[-period:]
+        if all(words[-period * (k + 1) : len(words) - period * k] == unit for k in range(repeats)):
+            return True
+    return False
+
+
+def _repeated_sentence(text: str) -> str:
+    seen: set[str] = set()
+    for line in lines(text):
+        for sentence in _SENTENCE_SPLIT.split(line):
+            key = " ".join(_WORD.findall(sentence.lower()))
+            if len(key.split()) < REPEATED_SENTENCE_WORDS:
+                continue
+            if key in seen:
+                return sentence.strip()
+            seen.add(key)
     return ""

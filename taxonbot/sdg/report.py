@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from taxonbot.check.rules.questions import normalise, similar
 from taxonbot.diskwrite import atomic_open, write_atomic
 from taxonbot.jsonl import dump_line
 from taxonbot.runtime import ModelBackend
 from taxonbot.sdg.pipeline import Budget, LeafRun
 from taxonbot.sdg.prompts import templates_hash
+from taxonbot.sdg.sample import Seed
 from taxonbot.sdg.session import LeafOutcome
 
 FORMAT = "taxonbot-preview/1"
+MAX_COMPARED_SEEDS = 200  # seed questions compared pairwise for `alike`; the check caps the rest
 
 
 def leaf_record(outcome: LeafOutcome) -> dict[str, Any]:
@@ -45,7 +48,42 @@ def leaf_record(outcome: LeafOutcome) -> dict[str, Any]:
         },
         "seconds": round(run.seconds, 2),
         "counts": counts(run.samples),
+        "seeds": seed_facts(run.job.seeds),
+        "judges": judge_statuses(getattr(run, "judges", {})),
         "pairs": [s.record() for s in run.samples],
+    }
+
+
+def seed_facts(seeds: Iterable[Seed]) -> dict[str, int]:
+    """What the comment's advice needs when nothing is kept: how many seed examples, how many
+    carry a context, and how many questions (nearly) repeat an earlier one about the same
+    context, by the check's own rule (content.duplicate-question / similar-question)."""
+    seeds = list(seeds)
+    earlier: list[tuple[str, str, frozenset[str]]] = []
+    alike = 0
+    for seed in seeds[:MAX_COMPARED_SEEDS]:
+        norm = normalise(seed.question)
+        words = frozenset(norm.split())
+        if any(c == seed.context and (n == norm or similar(words, w)) for c, n, w in earlier):
+            alike += 1
+        earlier.append((seed.context, norm, words))
+    return {
+        "examples": len(seeds),
+        "with_context": sum(1 for s in seeds if s.context.strip()),
+        "alike": alike,
+    }
+
+
+def judge_statuses(judges: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """Judge block name -> whether its scores decided anything on this model, and its measured
+    separation (ROC AUC on the labelled set) when known."""
+
+    def field(info: Any, key: str) -> Any:
+        return info.get(key) if isinstance(info, Mapping) else getattr(info, key, None)
+
+    return {
+        name: {"status": str(field(info, "status")), "auc": field(info, "auc")}
+        for name, info in sorted(judges.items())
     }
 
 
@@ -68,12 +106,19 @@ def status_message(run: LeafRun) -> str:
 
 
 def write_preview(
-    out: Path, outcomes: list[LeafOutcome], backend: ModelBackend, budget: Budget, seed: int
+    out: Path,
+    outcomes: list[LeafOutcome],
+    backend: ModelBackend,
+    budget: Budget,
+    seed: int,
+    choice: dict[str, object] | None = None,
 ) -> dict[str, Any]:
+    """`choice`: ModelChoice.record(), which model ran and why (None: not known)."""
     stats = backend.stats
     body = {
         "format": FORMAT,
         "model": backend.describe(),
+        "model_choice": choice,
         "seed": seed,
         "budget": asdict(budget),
         "templates_sha256": templates_hash(),

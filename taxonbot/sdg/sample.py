@@ -45,6 +45,9 @@ class Sample:
     rejected_by: str = ""  # the first block that dropped it
     reason: str = ""  # why, in words
     finished: bool = False  # went through every block
+    signals: dict[str, float] = field(default_factory=dict)  # taxonbot/sdg/signals.py
+    score: float = 0.0  # the signals combined (signals.combined): higher ranks first
+    rank: int | None = None  # place among the leaf's kept pairs by score, 1 first; None: not kept
 
     @property
     def kept(self) -> bool:
@@ -67,6 +70,8 @@ class Sample:
             "scores": {name: v.score for name, v in self.verdicts.items()},
             "filters": {name: v.passed for name, v in self.verdicts.items()},
             "judge_replies": {name: v.raw for name, v in self.verdicts.items()},
+            "signals": dict(self.signals),
+            "rank": self.rank,
         }
 
     def messages(self) -> list[dict[str, str]]:

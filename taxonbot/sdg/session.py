@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 
 from taxonbot.check.run import discover
@@ -55,9 +55,11 @@ def run_leaves(
     options: SdgOptions,
     progress: ProgressReporter,
     deadline: float | None = None,
+    judge_auc: Mapping[str, float] | None = None,
 ) -> Iterator[LeafOutcome]:
     """`deadline` (time.monotonic) ends the budget; by default `budget.seconds` from now. Document
-    fetches stop at it too."""
+    fetches stop at it too. `judge_auc`: each judge's measured separation on this model
+    (ModelChoice.judges, from the catalogue)."""
     if deadline is None:
         deadline = budget_deadline(budget.seconds)
     knowledge = knowledge_pipeline(options.knowledge_pipeline, options.teacher)
@@ -68,7 +70,9 @@ def run_leaves(
             continue
         run = run_leaf(
             pipeline_for(job, knowledge),
-            RunContext(job, backend, options.seed, budget.max_new_tokens),
+            RunContext(
+                job, backend, options.seed, budget.max_new_tokens, judge_auc=judge_auc or {}
+            ),
             budget,
             deadline,
             progress,

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from taxonbot.taxonomy.findings import Finding, error
+from taxonbot.taxonomy.findings import Finding, Position, error
 from taxonbot.taxonomy.textlines import LineIndex
 
 MAX_REPORTED = 3  # per file: the first few say what to look for; the last one counts the rest
@@ -27,6 +27,9 @@ HIDDEN = re.compile(
 # What libyaml's reader refuses outright: it would stop at the first, so we do not parse.
 YAML_REFUSES = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f]")
 _BREAKS = "\r\x85\u2028\u2029"
+# Unicode categories nobody sees: controls, format characters (zero-width, bidi, BOM),
+# line and paragraph separators.
+_UNSEEN = frozenset({"Cc", "Cf", "Zl", "Zp"})
 
 # unicodedata has no names for control characters; these are Unicode's name aliases.
 _C0 = (
@@ -101,4 +104,26 @@ def _explain(ch: str) -> tuple[str, str]:
     return (
         f"{name}, an invisible control character.",
         "Delete the character at this position (often pasted from a PDF or word processor).",
+    )
+
+
+def nothing_visible(path: str, text: str) -> Finding | None:
+    """`file.empty` for a file that holds something, but nothing a person can see: only
+    whitespace and invisible characters (U+200B ZERO WIDTH SPACE, U+2060 WORD JOINER, U+FEFF,
+    controls, bidi marks). An editor shows it empty, and so do we, naming the first character
+    that makes it more than empty; None for a file with anything visible, or nothing at all."""
+    stripped = text.strip()
+    if not stripped or stripped.isprintable():  # one C-level pass: almost every file stops here
+        return None
+    for ch in stripped:
+        if not ch.isspace() and unicodedata.category(ch) not in _UNSEEN:
+            return None  # something visible: the YAML rules say what is wrong with it
+    where = LineIndex(text).position(text.index(stripped[0]))
+    return error(
+        "file.empty",
+        path,
+        Position(),
+        "The file looks empty: it holds only spaces and invisible characters (the first is "
+        f"{character_name(stripped[0])}, at line {where.line}, column {where.col}).",
+        "Fill in the template from taxonomy/CONTRIBUTING.md, or delete the file.",
     )

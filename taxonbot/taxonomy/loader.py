@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import yaml
 
 from taxonbot.taxonomy.findings import Finding, Position, error, quoted
-from taxonbot.taxonomy.invisible import YAML_REFUSES, invisible_findings
+from taxonbot.taxonomy.invisible import YAML_REFUSES, invisible_findings, nothing_visible
 from taxonbot.taxonomy.textlines import Mark, byte_position, mark_positions, position_of_offset
 from taxonbot.taxonomy.yamlerrors import syntax_finding
 from taxonbot.taxonomy.yamlnode import Node
@@ -137,6 +137,10 @@ def decode(path: str, data: bytes, out: Loaded) -> str | None:
                 "Save the file as UTF-8, or retype the character at this position.",
             )
         )
+        return None
+    blank = nothing_visible(path, text)
+    if blank is not None:  # clearer than a stray BOM or a one-scalar document of U+200B
+        out.findings += [blank, *invisible_findings(path, text)]
         return None
     stray = text.find("\ufeff")
     if stray >= 0:

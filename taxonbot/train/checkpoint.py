@@ -22,10 +22,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from taxonbot.diskwrite import DiskError, check_folder, disk_error
 from taxonbot.train.config import TrainConfig
 from taxonbot.train.packing import PackedRow
 
 STATE = "trainer_state.json"
+FOLDER = "checkpoints"  # in a phase's out_dir
+AGAIN = "run again with resume (with a lower keep_checkpoints if space stays short)"
 FORMAT = "taxonbot-train-checkpoint/1"
 NAME = re.compile(r"^step-(\d{6,})$")
 
@@ -71,6 +74,17 @@ class CheckpointStore:
     def __init__(self, root: Path, keep: int = 2) -> None:
         self.root = root
         self.keep = keep
+
+    def check_writable(self) -> None:
+        """Before any training: a file where the folder (or a parent) goes is one sentence now,
+        not a traceback at the first checkpoint, hours later."""
+        check_folder(self.root)
+
+    def cannot_write(self, error: OSError, step: int) -> DiskError:
+        """The disk refused checkpoint `step`: one sentence naming the file or folder (its own
+        name when the error carries one) and what to do."""
+        named = error.filename if isinstance(error.filename, str) else None
+        return disk_error(error, named or self.root / f"step-{step:06d}", AGAIN)
 
     def temp_dir(self, step: int) -> Path:
         return self.root / f".tmp-step-{step:06d}"

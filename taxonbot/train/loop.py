@@ -24,8 +24,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from taxonbot.diskwrite import make_folder
 from taxonbot.train import TrainError
-from taxonbot.train.checkpoint import fingerprint
+from taxonbot.train.checkpoint import FOLDER as CHECKPOINTS
+from taxonbot.train.checkpoint import CheckpointStore, fingerprint
 from taxonbot.train.config import RESULT_FILE, TrainConfig, TrainResult
 from taxonbot.train.data import encode_samples
 from taxonbot.train.order import DataOrder
@@ -90,12 +92,13 @@ def train_phase(
     started = time.monotonic()
     config.check()
     model_dir, out_dir = Path(model_dir), Path(out_dir)
+    CheckpointStore(out_dir / CHECKPOINTS).check_writable()  # a file in the way: said now
     tokenizer = load_tokenizer(model_dir)
     encoded = encode_samples(data, tokenizer, config.max_len, on_long=config.on_long)
     rows = pack(encoded.samples, config.max_len)
     if not rows:
         raise TrainError(f"no sample is left to train on ({encoded.record()})")
-    out_dir.mkdir(parents=True, exist_ok=True)
+    make_folder(out_dir)
     run = PhaseRun(model_dir, config, out_dir, progress)
     run.distills = any(row.distill for row in rows)
     stamp = fingerprint(config, rows, run.processes, model_dir, run.distributed)

@@ -17,8 +17,8 @@ import sys
 from pathlib import Path
 from typing import NoReturn
 
+from taxonbot.errors import CannotRun
 from taxonbot.exits import Exit
-from taxonbot.train import TrainError
 from taxonbot.train.config import TrainConfig
 
 # This module's dotted name, also when it runs as `python -m` (where __name__ is "__main__").
@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
         settings = json.loads(Path(args.config).read_text(encoding="utf-8"))
         config = TrainConfig.from_mapping(settings, args.config)
         train_phase(args.model, read_samples(args.data), config, args.out, resume=args.resume)
-    except (TrainError, OSError, ValueError) as exc:
+    except (CannotRun, OSError, ValueError) as exc:  # TrainError, DiskError: one line each
         print(f"{NAME}: {exc}", file=sys.stderr)
         return Exit.CANNOT
     finally:

@@ -18,7 +18,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from taxonbot.diskwrite import disk_error
 from taxonbot.train import TrainError
+from taxonbot.train.checkpoint import FOLDER as CHECKPOINTS
 from taxonbot.train.checkpoint import CheckpointProblem, CheckpointStore, fsync_tree, remove
 from taxonbot.train.config import RESULT_FILE, TrainConfig, TrainResult
 from taxonbot.train.order import DataOrder
@@ -68,7 +70,7 @@ class PhaseRun:
                 f"{self.processes}; launch with `accelerate launch` or `torchrun` on a machine "
                 "where all of them see the same kind of device"
             )
-        self.store = CheckpointStore(out_dir / "checkpoints", config.keep_checkpoints)
+        self.store = CheckpointStore(out_dir / CHECKPOINTS, config.keep_checkpoints)
         self.show: Progress = progress or (ProgressDisplay() if self.main else Silent())
         self.parallel = choose(self.accelerator, fsdp, config.mixed_precision)
         # How the processes share the work, for the record: "FSDP", "MULTI_GPU" (DDP), "NO"...
@@ -285,10 +287,7 @@ class PhaseRun:
             )
         except OSError as error:
             shutil.rmtree(temp, ignore_errors=True)
-            raise TrainError(
-                f"cannot write checkpoint {temp} ({error}); free disk space or lower "
-                "keep_checkpoints, then run again with resume"
-            ) from None
+            raise self.store.cannot_write(error, step) from None
         self.accelerator.wait_for_everyone()
         return path
 
@@ -309,10 +308,8 @@ class PhaseRun:
                 remove(final)
                 os.replace(temp, final)
             except OSError as error:
-                raise TrainError(
-                    f"cannot write the trained model to {final} ({error}); free disk space and "
-                    "run again with resume (training is not repeated past the last checkpoint)"
-                ) from None
+                again = "run again with resume (training is not repeated past the last checkpoint)"
+                raise disk_error(error, final, again) from None
             finally:
                 shutil.rmtree(temp, ignore_errors=True)
             self.store.clear_all()

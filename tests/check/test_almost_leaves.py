@@ -185,13 +185,23 @@ def test_the_gate_fails_an_almost_leaf(name: str, tmp_path: Path) -> None:
     assert gate_findings(gh, tmp_path / "work") == [("path.filename", path)]
 
 
-@pytest.mark.parametrize("what", ["symlink", "submodule"])
-def test_the_gate_fails_a_folder_link_or_a_submodule(what: str, tmp_path: Path) -> None:
-    """The PR lists the path; the contents API answers a `type` that is no file (in-memory:
-    no content at the head), so the gate reports it, as `check` does in a checkout."""
+@pytest.mark.parametrize(
+    ("mode", "rule"), [("120000", "path.symlink"), ("160000", "path.submodule")]
+)
+def test_the_gate_fails_a_folder_link_or_a_submodule(mode: str, rule: str, tmp_path: Path) -> None:
+    """The PR lists the path; the tree gives its mode, so the gate reports it as `check` does
+    in a checkout."""
     path = f"{TOP}/{NEW}"
     gh = InMemoryGitHub()
-    gh.add_pull(REPO, 12, SHA, files={path: b"limerick" if what == "symlink" else b""})
+    gh.add_pull(REPO, 12, SHA, files={path: b"limerick"})
+    gh.add_link(REPO, SHA, path, "limerick", mode)
+    assert gate_findings(gh, tmp_path / "work") == [(rule, path)]
+
+
+def test_the_gate_fails_a_listed_path_the_head_does_not_have(tmp_path: Path) -> None:
+    path = f"{TOP}/{NEW}"
+    gh = InMemoryGitHub()
+    gh.add_pull(REPO, 12, SHA, files={path: b"limerick"})
     del gh.contents[(REPO, SHA, path)]
     assert gate_findings(gh, tmp_path / "work") == [("gate.unreadable", path)]
 
@@ -209,7 +219,8 @@ def test_the_gate_fails_what_the_contents_api_calls_a_symlink_or_a_submodule(
     kind: str, target: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Through PyGithub and the HTTP fake: the files API lists the path, the contents API
-    answers `type` symlink or submodule (tests/doubles/fake_github.py, `no_file`)."""
+    answers `type` symlink or submodule, the tree mode 120000 or 160000
+    (tests/doubles/fake_github.py, `no_file`)."""
     no_proxies(monkeypatch)
     path = f"{TOP}/{NEW}"
     with serve() as fake:
@@ -220,4 +231,6 @@ def test_the_gate_fails_what_the_contents_api_calls_a_symlink_or_a_submodule(
             APP_TOKEN, fake.url, seconds_between_requests=None, seconds_between_writes=None
         )
         with adapter:
-            assert gate_findings(adapter, tmp_path / "work") == [("gate.unreadable", path)]
+            # The tree shows the mode: the finding `check` gives in a checkout.
+            rule = "path.symlink" if kind == "symlink" else "path.submodule"
+            assert gate_findings(adapter, tmp_path / "work") == [(rule, path)]

@@ -8,6 +8,7 @@ raw control character from a file. The bytes are generated here: editors "fix" t
 
 from __future__ import annotations
 
+import json
 import unicodedata
 from pathlib import Path
 
@@ -190,6 +191,25 @@ def test_a_field_given_twice_is_a_finding(tmp_path: Path) -> None:
     assert sum(f.rule == "attribution.duplicate" for f in found) == 2
 
 
+def test_the_licence_of_a_second_work_is_checked_too(tmp_path: Path) -> None:
+    """Block two (after the blank line at 6) credits another work: its licence, line 10, and
+    its link, line 8, are read like the first block's."""
+    second = ATTRIBUTION.replace("CC-BY-4.0", "Proprietary").replace("https://", "ftp://")
+    found = checked(tmp_path, limerick(), ATTRIBUTION + "\n" + second)
+    only(found, "attribution.license", 10, 1, "`Proprietary` is not one of the accepted")
+    only(found, "attribution.link", 8, 1, "it is `ftp://github.com/jdoe/limericks`")
+    assert len(found) == 2, found
+
+
+def test_a_repeated_licence_line_is_a_duplicate_and_checked(tmp_path: Path) -> None:
+    """A second `License of the work:` in the same block: named as a duplicate of line 4, and
+    its value checked all the same (fixing one must not leave the other unread)."""
+    found = checked(tmp_path, limerick(), ATTRIBUTION + "License of the work: all rights\n")
+    only(found, "attribution.duplicate", 6, 1, "`License of the work` is given twice (first at")
+    only(found, "attribution.license", 6, 1, "`all rights` is not one of the accepted licences")
+    assert len(found) == 2, found
+
+
 def test_a_blank_line_starts_the_fields_of_another_work(tmp_path: Path) -> None:
     """Upstream files credit several works, one block each: that is no duplicate."""
     found = checked(tmp_path, limerick(), ATTRIBUTION + "\n" + ATTRIBUTION)
@@ -236,3 +256,27 @@ def test_printable_leaves_ordinary_text_alone() -> None:
     text = "Émile’s «limerick» — 猫, 🐈, tabs aside: `x` \\ %"
     assert printable(text) == text
     assert printable("\t\U000e0001\u00a0") == "\\x09\\U000e0001\\xa0"
+
+
+def test_the_json_report_escapes_what_a_terminal_would_act_on() -> None:
+    """`taxonbot check --format json` printed in a terminal: C1 controls (U+009B is a CSI on
+    some terminals), DEL, bidi overrides and isolates, U+2028 and a tag character come out as
+    `\\u` escapes, not raw; the JSON parses to the very same strings, and readable non-ASCII
+    stays as it is."""
+    nasty = "a\x1b]0;pwned\x07\x85\x9b2J\x7f\u202a\u202e\u2066\u2069\u2028\U000e0001z Émile 猫"
+    finding = error("schema.type", f"p{nasty}.yaml", Position(3, 4), nasty, nasty, nasty)
+    out = REPORTERS["json"](CheckReport(files=(f"p{nasty}.yaml",), findings=(finding,)))
+    assert out.endswith("\n") and out[:-1].isprintable(), repr(out)
+    for raw, shown in [("\x85", "\\u0085"), ("\x9b", "\\u009b"), ("\u202e", "\\u202e")]:
+        assert raw not in out and shown in out
+    assert "\\u2066" in out and "\\u2069" in out and "\\udb40\\udc01" in out
+    assert "Émile 猫" in out
+    body = json.loads(out)
+    (parsed,) = body["findings"]
+    assert [parsed[k] for k in ("path", "message", "hint", "yaml_path")] == [
+        f"p{nasty}.yaml",
+        nasty,
+        nasty,
+        nasty,
+    ]
+    assert body["files"] == [f"p{nasty}.yaml"]

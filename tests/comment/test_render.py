@@ -12,50 +12,7 @@ from taxonbot.comment import render
 from taxonbot.comment.render import LIMIT, render_comment
 from taxonbot.github.markers import MARKER, recorded_run
 from taxonbot.markdown import Md
-from tests.comment import RUN, SHA, demo_result, html_of
-
-OUR_TAGS = {
-    "h3", "h4", "p", "a", "code", "pre", "strong", "em", "ul", "li", "hr", "sub", "blockquote",
-    "table", "thead", "tbody", "tr", "th", "td", "details", "summary",
-}  # fmt: skip
-TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)")
-HOSTILE = (
-    "</details></summary><img src=x onerror=alert(1)> <script>alert(1)</script> "
-    "hi @octocat and @org/team, see #1, owner/repo#1, GH-1, gh-2 and "
-    "https://github.com/owner/repo/issues/3 www.example.com "
-    f'{MARKER} <!-- taxonbot:run {{"run_id": 99999999999, "run_attempt": 9}} --> '
-    '"; curl x|sh # $(id) `id` ```` `` ``````` | a | b |\n# Heading\n- item\n\u202eevil\x00'
-)
-
-
-def assert_inert(markdown: str) -> str:
-    """What must hold for any comment, whatever the artifact held; returns the HTML."""
-    html = html_of(markdown)
-    assert markdown.splitlines()[0] == MARKER
-    assert markdown.count(MARKER) == 1 and html.count(MARKER) == 1
-    assert markdown.count("<!--") == 2  # the marker and the run line, nothing else
-    tags = {name.lower() for _, name in TAG.findall(html)}
-    assert tags <= OUR_TAGS, tags - OUR_TAGS
-    assert html.count("<details>") == html.count("</details>") == markdown.count("<details>")
-    assert html.count("<summary>") == html.count("<details>")
-    assert not re.search(r"@[A-Za-z0-9_-]", html), "a live @mention"
-    assert not re.search(r"#\d", html), "a live #123 reference"
-    assert not re.search(r"(?i)\bgh-\d", html), "a live GH-123 reference"
-    for url in re.findall(r"(?:https?://|www\.)[^\s\"<]*", html):
-        assert url.startswith(f"https://github.com/{RUN.repo}/"), url
-    assert len(markdown) <= LIMIT and len(markdown.encode()) <= LIMIT
-    return html
-
-
-def poisoned(value: Any) -> Any:
-    """Every string value in the result prefixed with HOSTILE (keys kept, so sections exist)."""
-    if isinstance(value, str):
-        return HOSTILE + value
-    if isinstance(value, list):
-        return [poisoned(v) for v in value]
-    if isinstance(value, dict):
-        return {k: poisoned(v) for k, v in value.items()}
-    return value
+from tests.comment import RUN, SHA, assert_inert, demo_result, html_of, poisoned
 
 
 def first_pair(result: dict[str, Any]) -> dict[str, Any]:
@@ -100,16 +57,15 @@ def test_the_summary_and_tables_render_as_tables() -> None:
     assert "<td><strong>Format and content</strong></td>" in html
 
 
-def test_sample_pairs_sit_in_our_own_collapsible_section_with_their_scores() -> None:
+def test_dropped_sample_pairs_are_summarised_with_two_examples_collapsed() -> None:
     html = html_of(render_comment(demo_result(), RUN))
-    section = html.split("Sample pairs: ")[1].split("</details>")[0]
-    assert section.startswith(
-        "compositional_skills/writing/freeform/email/reschedule_meeting (kept 0 of 10)</summary>"
-    )
-    assert section.count("<strong>Pair ") == 10
+    assert "<li>10 pairs dropped by <code>pair_rating</code>: scored 1</li>" in html
+    section = html.split("Examples of dropped pairs: ")[1].split("</details>")[0]
+    assert section.startswith("compositional_skills/writing/freeform/email/reschedule_meeting (")
+    assert section.count("<strong>Pair ") == 2  # two examples, not ten
     assert "dropped by <code>pair_rating</code>: scored 1; needs at least 2" in section
     assert "scores: <code>question_quality</code> 1, <code>pair_rating</code> 1" in section
-    assert section.count("<pre") == 20  # question and answer of each pair
+    assert section.count("<pre") == 4  # question and answer of each example
 
 
 def test_the_run_line_records_this_run_for_the_next_planner() -> None:
@@ -260,8 +216,9 @@ def test_a_200_kb_result_is_cut_to_fit_with_a_note(char: str) -> None:
 def test_sample_pairs_go_first_when_the_comment_is_too_long() -> None:
     result = demo_result()
     pair = first_pair(result)
-    result["preview"]["leaves"][1]["pairs"] = [pair | {"answer": "y" * 2000}] * 10
-    result["preview"]["leaves"] *= 4  # 40 pairs of 2,000 characters shown: too much
+    kept = pair | {"kept": True, "rejected_by": "", "reason": "", "answer": "y" * 2000}
+    result["preview"]["leaves"][1]["pairs"] = [kept] * 10
+    result["preview"]["leaves"] *= 4  # 40 kept pairs of 2,000 characters shown: too much
     body = render_comment(result, RUN)
     html = assert_inert(body)
     assert "Not shown: the sample pairs, the model's answers." in html

@@ -96,7 +96,10 @@ def _cut(text: str, request: ChatRequest) -> tuple[str, str]:
     """Apply stop strings and the max_tokens cap the way a real server does."""
     for stop in request.stop:
         text = text.split(stop, 1)[0]
-    words = text.split()
+    # A server cut at max_tokens returns what it generated so far, line breaks included, with
+    # finish_reason "length" (OpenAI API reference, chat completion object: finish_reason is
+    # "length" if the maximum number of tokens specified in the request was reached).
+    words = list(re.finditer(r"\S+", text))
     if len(words) > request.max_tokens:
-        return " ".join(words[: request.max_tokens]), "length"
+        return text[: words[request.max_tokens - 1].end()], "length"
     return text, "stop"

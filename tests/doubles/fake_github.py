@@ -89,6 +89,10 @@ MAX_PULL_FILES = 3000  # docs.github.com/rest/pulls/pulls#list-pull-requests-fil
 ONE_MB = 1024 * 1024  # docs.github.com/rest/repos/contents#get-repository-content: "1 MB or ..."
 HUNDRED_MB = 100 * ONE_MB  # ... "Between 1-100 MB" / "Greater than 100 MB: not supported"
 ANNOTATIONS_PER_REQUEST = 50  # docs.github.com/rest/checks/runs: "a maximum of 50 per request"
+# docs.github.com/rest/git/trees#get-a-tree: "The limit for the tree array is 100,000 entries with
+# a maximum size of 7 MB when using the recursive parameter"; past it `truncated` is true.
+TREE_MAX_ENTRIES = 100_000
+TREE_MAX_BYTES = 7 * 1000 * 1000
 OUTPUT_MAX = 65535  # docs.github.com/rest/checks/runs: output.summary/text "Maximum length: 65535"
 PULL_STATES = frozenset({"open", "closed", "all"})
 FILE_STATUSES = frozenset(
@@ -121,6 +125,7 @@ DOC_COMMITS = f"{DOCS}/commits/commits#list-pull-requests-associated-with-a-comm
 DOC_COMMENTS = f"{DOCS}/issues/comments"
 DOC_LABELS = f"{DOCS}/issues/labels"
 DOC_CONTENTS = f"{DOCS}/repos/contents#get-repository-content"
+DOC_TREES = f"{DOCS}/git/trees#get-a-tree"
 DOC_CHECKS = f"{DOCS}/checks/runs"
 DOC_RUNS = f"{DOCS}/actions/workflow-runs"
 DOC_REACTIONS = f"{DOCS}/reactions/reactions"
@@ -314,6 +319,10 @@ class FakeGitHub(ThreadingHTTPServer):
         self.commits: dict[str, _Commit] = {}
         # (sha, path) -> ("symlink", its target) or ("submodule", its clone URL): see `no_file`
         self.no_files: dict[tuple[str, str], tuple[str, str]] = {}
+        # GitHub's cut of a recursive tree listing; a story lowers it to stand in for a huge
+        # repository without building one.
+        self.tree_max_entries = TREE_MAX_ENTRIES
+        self.trees: dict[str, tuple[str, str]] = {}  # a tree's sha -> (commit sha, its folder)
         self.branches: dict[tuple[str, str], str] = {}  # (casefolded repo, branch) -> sha
         self.runs: dict[int, _Run] = {}
         self.pulls: dict[tuple[str, int], _Pull] = {}
@@ -368,9 +377,10 @@ class FakeGitHub(ThreadingHTTPServer):
             self.branches[(repo.casefold(), branch)] = sha
 
     def no_file(self, sha: str, path: str, kind: str, target: str) -> None:
-        """`path` at commit `sha` is a symbolic link to a folder (`target`: where it points) or
-        a submodule (`target`: its clone URL). The tree keeps its blob for the files listing;
-        the contents endpoint answers with the entry itself (`content_entry`)."""
+        """`path` at commit `sha` is a symbolic link (`target`: where it points, relative to the
+        link's folder) or a submodule (`target`: its clone URL). The tree keeps its blob for the
+        files listing; the contents endpoint answers a link to a plain file with that file, and
+        anything else with the entry itself (`content_entry`); "Get a tree" shows its mode."""
         assert kind in ("symlink", "submodule"), kind
         self.no_files[(sha, path)] = (kind, target)
 
@@ -769,13 +779,88 @@ class FakeGitHub(ThreadingHTTPServer):
             "_links": {"self": api, "git": git, "html": html},
         }
 
+    def linked_file(self, sha: str, path: str) -> str | None:
+        """Where a symbolic link at `path` leads, if that is a plain file of the commit."""
+        kind, target = self.no_files[(sha, path)]
+        parts: list[str] = path.split("/")[:-1]
+        for part in target.split("/"):
+            if part == "..":
+                if not parts:
+                    return None  # out of the repository
+                parts.pop()
+            elif part not in ("", "."):
+                parts.append(part)
+        found = "/".join(parts)
+        plain = found in self.commits[sha].tree and (sha, found) not in self.no_files
+        return found if kind == "symlink" and not target.startswith("/") and plain else None
+
+    def tree_json(self, repo: str, sha: str, folder: str, recursive: bool) -> dict[str, Any]:
+        """The answer to "Get a tree" for `folder` at commit `sha`: entries in git's order (a
+        folder before what it holds), each with its mode and type; a recursive listing is cut at
+        GitHub's limits with `truncated: true` (TREE_MAX_ENTRIES, TREE_MAX_BYTES)."""
+        tree_sha, entries = self._tree_entries(repo, sha, folder, recursive)
+        kept, size = [], 0
+        for entry in entries:
+            size += len(json.dumps(entry))
+            if recursive and (len(kept) >= self.tree_max_entries or size > TREE_MAX_BYTES):
+                break
+            kept.append(entry)
+        url = f"{self.url}/repos/{repo}/git/trees/{tree_sha}"
+        return {"sha": tree_sha, "url": url, "tree": kept, "truncated": len(kept) < len(entries)}
+
+    def _tree_entries(
+        self, repo: str, sha: str, folder: str, recursive: bool
+    ) -> tuple[str, list[dict[str, Any]]]:
+        """The folder's sha and its entries. The sha is content-addressed as git's are (equal
+        folders, equal ids), though not git's exact bytes; `trees` remembers where it is."""
+        files = self.commits[sha].tree
+        prefix = f"{folder}/" if folder else ""
+        names: dict[str, bool] = {}  # child name -> is a folder
+        for path in files:
+            if path.startswith(prefix):
+                name, sep, _ = path[len(prefix) :].partition("/")
+                names[name] = names.get(name, False) or bool(sep)
+        entries: list[dict[str, Any]] = []
+        ids: list[str] = []
+        for name in sorted(names):
+            full = prefix + name
+            if names[name]:
+                sub_sha, below = self._tree_entries(repo, sha, full, recursive)
+                entry = {"mode": "040000", "type": "tree", "sha": sub_sha}
+                entry["url"] = f"{self.url}/repos/{repo}/git/trees/{sub_sha}"
+            else:
+                entry, below = self._tree_blob(repo, sha, full), []
+            entries.append({"path": full if recursive else name, **entry})
+            entries.extend(below if recursive else [])
+            ids.append(f"{entry['mode']} {name} {entry['sha']}")
+        tree_sha = hashlib.sha1("\n".join(ids).encode(), usedforsecurity=False).hexdigest()
+        self.trees.setdefault(tree_sha, (sha, folder))
+        return tree_sha, entries
+
+    def _tree_blob(self, repo: str, sha: str, path: str) -> dict[str, Any]:
+        """A file (100644), a symbolic link (120000: a blob holding its target) or a submodule
+        (160000, type "commit": the submodule's commit, no size) as git stores each."""
+        data = self.commits[sha].tree[path]
+        kind = self.no_files.get((sha, path), ("file", ""))[0]
+        if kind == "submodule":
+            commit = hashlib.sha1(data, usedforsecurity=False).hexdigest()
+            return {"mode": "160000", "type": "commit", "sha": commit}
+        blob = _blob_sha(data)
+        return {
+            "mode": "120000" if kind == "symlink" else "100644",
+            "type": "blob",
+            "sha": blob,
+            "size": len(data),
+            "url": f"{self.url}/repos/{repo}/git/blobs/{blob}",
+        }
+
     def content_entry(self, repo: str, path: str, ref: str, sha: str) -> dict[str, Any]:
         """Docs, "Get repository content": "If the requested {path} points to a symlink, and
         the symlink's target is a normal file in the repository, then the API responds with the
         content of the file. Otherwise, the API responds with an object describing the symlink
         itself" (`type` "symlink", `target`); "If the requested {path} points to a submodule,
         the API responds with an object describing the submodule" (`type` "submodule",
-        `submodule_git_url`, no content). This fake models the "otherwise" (a folder link)."""
+        `submodule_git_url`, no content). A link to a plain file is `linked_file`'s."""
         kind, target = self.no_files[(sha, path)]
         entry = self.content_json(repo, path, ref, target.encode())
         entry["type"] = kind
@@ -1195,6 +1280,9 @@ def get_contents(
     tree = fake.commits[sha].tree if sha in fake.commits else {}
     path = args.get("path", "").strip("/")
     if (sha, path) in fake.no_files:
+        target = fake.linked_file(sha, path)
+        if target is not None:  # the docs: "the API responds with the content of the file"
+            return 200, _file_content(fake, repo, target, ref, tree[target]), {}
         return 200, fake.content_entry(repo, path, ref, sha), {}
     if path in tree:
         return 200, _file_content(fake, repo, path, ref, tree[path]), {}
@@ -1207,6 +1295,25 @@ def get_contents(
         child = f"{prefix}{name}"
         entries.append(fake.content_json(repo, child, ref, tree.get(child)))
     return 200, entries, {}
+
+
+@needs(DOC_TREES, "contents:read")
+def get_tree(
+    fake: FakeGitHub, login: str, args: dict[str, str], body: Any, query: dict[str, str]
+) -> Answer:
+    """Docs: `tree_sha` is "The SHA1 value or ref (branch or tag) name of the tree" (a commit's
+    sha names its tree); "Setting this parameter to any value returns the objects or subtrees
+    referenced by the tree" (`recursive`); an unknown or unreachable tree is a 404."""
+    repo = _known(fake, args, DOC_TREES)
+    wanted = urllib.parse.unquote(args["sha"])
+    commit = fake.resolve(repo, wanted)
+    folder = ""
+    if commit is None and wanted in fake.trees:
+        commit, folder = fake.trees[wanted]
+        commit = fake.resolve(repo, commit)
+    if commit is None or commit not in fake.commits:
+        raise _not_found(DOC_TREES)
+    return 200, fake.tree_json(repo, commit, folder, "recursive" in query), {}
 
 
 def _file_content(fake: FakeGitHub, repo: str, path: str, ref: str, data: bytes) -> Any:
@@ -1636,6 +1743,7 @@ ROUTES: list[tuple[str, str, Route]] = [
     ("GET", REPO + r"/commits/(?P<sha>[0-9a-fA-F]+)/pulls", commit_pulls),
     ("GET", REPO + r"/contents/?", get_contents),
     ("GET", REPO + r"/contents/(?P<path>.+)", get_contents),
+    ("GET", REPO + r"/git/trees/(?P<sha>[^/]+)", get_tree),
     ("GET", REPO + r"/issues/(?P<number>\d+)/comments", list_comments),
     ("POST", REPO + r"/issues/(?P<number>\d+)/comments", create_comment),
     ("PATCH", REPO + r"/issues/comments/(?P<id>\d+)", edit_comment),

@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 HAIKU = "compositional_skills/writing/freeform/poetry/haiku_about_weather"
 WATER = "knowledge/science/earth_science/water_cycle"
 SMALL = ["--pairs", "2", "--max-new-tokens", "64", "--max-steps", "2", "--max-len", "256"]
-SMALL += ["--grad-accum", "1", "--no-eval"]
+SMALL += ["--grad-accum", "1", "--no-eval", "--teacher", "smollm2-135m"]  # the bundled 135M
 
 
 def test_a_build_exports_a_gguf_that_answers_and_the_next_build_is_incremental(

@@ -2,7 +2,10 @@
 
 Each request takes the next step of `plan` ("ok" once the plan runs out), so a test scripts a
 flaky server: ["500", "500", "ok"], ["hang"], ["garbage"]. The server records every request body
-and header and the most requests it ever had in flight at once.
+and header and the most requests it ever had in flight at once, and the GBNF `grammar` field of
+each (llama.cpp's server extension). Like vLLM, which accepts unknown fields and ignores them, it
+does not constrain its echo by the grammar; llama.cpp's 400 for a grammar it cannot parse is the
+scripted step "400".
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ class FakeOpenAI(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), _Handler)
         self.plan, self.delay_s, self.cached = list(plan), delay_s, cached
         self.bodies: list[dict[str, Any]] = []
+        self.grammars: list[str | None] = []  # each body's "grammar", None where it had none
         self.headers: list[dict[str, str]] = []
         self.in_flight = self.max_in_flight = 0
         self.lock, self.stopping = threading.Lock(), threading.Event()
@@ -33,6 +37,7 @@ class FakeOpenAI(ThreadingHTTPServer):
     def take(self, body: dict[str, Any], headers: dict[str, str]) -> str:
         with self.lock:
             self.bodies.append(body)
+            self.grammars.append(body.get("grammar"))
             self.headers.append(headers)
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)

@@ -126,6 +126,13 @@ def test_the_token_cap_and_stop_strings_reach_the_server() -> None:
     assert server.bodies[0]["seed"] == 0
 
 
+def test_a_grammar_reaches_the_server_as_llama_cpp_names_it_and_only_when_set() -> None:
+    digits = ChatRequest((("user", "rate it"),), max_tokens=2, grammar="root ::= [1-5]")
+    with serving() as server:
+        backend(server.url, concurrency=1).complete([digits, ask("free text")])
+    assert server.grammars == ["root ::= [1-5]", None]  # no empty field for a free-text request
+
+
 def test_a_base_url_ending_in_v1_reaches_the_same_endpoint() -> None:
     with serving() as server:
         (done,) = backend(server.url + "/v1/").complete([ask("hi")])

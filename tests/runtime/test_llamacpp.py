@@ -59,12 +59,24 @@ def test_a_short_generation(smollm: LlamaCppBackend) -> None:
 @pytest.mark.slow
 @needs_model
 def test_prompts_use_the_chat_template_stored_in_the_gguf(smollm: LlamaCppBackend) -> None:
-    request = ask("Name one tree.")
+    # Raw llama.cpp on its own context is the reference: the same prompt tokens, and (greedy,
+    # one request) the same reply, cut at a stop string the way create_completion cuts it.
+    reference = llama_cpp.Llama(smollm._path.as_posix(), n_ctx=1024, n_threads=2, verbose=False)
+    request = ChatRequest(
+        ask("Name one tree.").messages, max_tokens=8, temperature=0, stop=("ree",)
+    )
     messages: Any = [{"role": role, "content": text} for role, text in request.messages]
-    theirs: Any = smollm._llm.create_chat_completion(messages, max_tokens=8, temperature=0)
+    try:
+        theirs: Any = reference.create_chat_completion(
+            messages, max_tokens=8, temperature=0, stop=["ree"]
+        )
+    finally:
+        reference.close()
     (ours,) = smollm.complete([request])
     assert ours.prompt_tokens == theirs["usage"]["prompt_tokens"]
     assert ours.text == theirs["choices"][0]["message"]["content"]
+    assert ours.finish_reason == theirs["choices"][0]["finish_reason"]
+    assert ours.completion_tokens == theirs["usage"]["completion_tokens"]
 
 
 @pytest.mark.slow
@@ -78,7 +90,8 @@ def test_the_token_cap_ends_generation_with_length(smollm: LlamaCppBackend) -> N
 @needs_model
 def test_a_shared_prefix_is_served_from_the_kv_cache(smollm: LlamaCppBackend) -> None:
     smollm.complete([ask("Write one question about roots.", 1)])
-    ctx = smollm._llm.ctx  # llama.cpp's own counters: proof, not our arithmetic
+    assert smollm._engine is not None
+    ctx = smollm._engine.ctx  # llama.cpp's own counters: proof, not our arithmetic
     llama_cpp.llama_perf_context_reset(ctx)
     (second,) = smollm.complete([ask("Now write one question about stems and bark.", 1)])
     assert second.prompt_tokens_evaluated < second.prompt_tokens / 5

@@ -11,6 +11,8 @@ from typing import Protocol, TypeVar
 import pytest
 
 from taxonbot.runtime.base import ModelBackend
+from taxonbot.runtime.choice import ModelChoice
+from taxonbot.runtime.open import ModelSpec
 from tests.doubles.docmirror import build_mirror
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -24,7 +26,7 @@ Backend = TypeVar("Backend", bound=ModelBackend)
 
 
 class UseModel(Protocol):
-    def __call__(self, backend: Backend) -> Backend: ...
+    def __call__(self, backend: Backend, catalogue: bool = False) -> Backend: ...
 
 
 @pytest.fixture
@@ -69,9 +71,17 @@ def use_model(monkeypatch: pytest.MonkeyPatch) -> Iterator[UseModel]:
     import taxonbot.cli.generate
     import taxonbot.cli.preview
 
-    def install(backend: Backend) -> Backend:
+    def install(backend: Backend, catalogue: bool = False) -> Backend:
+        # The scripted model is no catalogue model: it was never measured, so every judge runs
+        # (and is reported uncalibrated), as for any unknown GGUF or server. catalogue=True
+        # keeps the real resolution (which catalogue model the command would have run).
+        def resolve(spec: ModelSpec, fallback: bool = True) -> tuple[ModelSpec, ModelChoice]:
+            return spec, ModelChoice(spec.spec, backend.name, "file")
+
         for module in (taxonbot.cli.preview, taxonbot.cli.generate):
             monkeypatch.setattr(module, "open_model", lambda spec: backend)
+            if not catalogue:
+                monkeypatch.setattr(module, "resolve", resolve)
         return backend
 
     yield install

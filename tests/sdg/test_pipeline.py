@@ -249,7 +249,11 @@ def test_no_request_asks_for_more_tokens_than_the_budget_even_from_a_model_that_
     assert max(r.max_tokens for r in model.requests) <= 24
     leaf = run("freeform_skills", model, budget)
     assert all(len(s.answer.split()) <= 24 for s in leaf.samples)
-    assert all(s.kept for s in leaf.samples)  # cut short, but a usable answer
+    # An answer cut at the cap ends mid-sentence: it is dropped before any judge sees it.
+    assert {(s.rejected_by, s.reason) for s in leaf.samples} == {
+        ("answer", "answer cut off at 24 tokens")
+    }
+    assert not any(r.tag == "pair_rating" for r in model.requests[-2:])
 
 
 # --------------------------------------------------------------------------- untrusted seeds

@@ -10,13 +10,16 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+import yaml
 
 import taxonbot.sdg.pipeline
 import taxonbot.sdg.session
 from taxonbot.cli.main import main
+from taxonbot.comment.render import render_comment
 from taxonbot.runtime.open import ModelSpec
 from taxonbot.schemas import validator
 from taxonbot.sdg.prompts import templates_hash
+from tests.comment import RUN, html_of
 from tests.doubles.docmirror import FIXTURES
 from tests.doubles.fake_backend import FakeBackend
 
@@ -308,3 +311,28 @@ def test_a_model_that_cannot_be_opened_is_a_usage_error_without_a_traceback(
     assert err.startswith("taxonbot preview: ") and message in err
     assert "Traceback" not in err
     assert not (workdir / "out").exists()
+
+
+def test_what_the_preview_records_renders_as_advice_in_the_comment(
+    taxonomy: Taxonomy, use_model: UseModel, workdir: Path, offline_git: None
+) -> None:
+    """A preview that keeps nothing, beside a leaf whose documents cannot be fetched: preview.json
+    records which model ran and why and the seeds' facts, and the PR comment made from it names
+    the model, says what usually helps, and gives the failed leaf one line."""
+    use_model(fake_model(pair_rating=["1"] * 4))
+    paths = [taxonomy(WATER), taxonomy(HAIKU)]
+    assert preview(*paths, "--pairs", 4, "--docs-cache", "cache", "--out", "out") == 0
+    body = read_preview(workdir / "out")
+    choice = body["model_choice"]
+    assert choice is not None and (choice["name"], choice["source"]) == ("fake", "file")
+    failed, leaf = body["leaves"]
+    assert (failed["status"], leaf["counts"]["kept"]) == ("error", 0)
+    seeds = yaml.safe_load((taxonomy(HAIKU)).read_text(encoding="utf-8"))["seed_examples"]
+    assert leaf["seeds"] == {"examples": len(seeds), "with_context": 0, "alike": 0}
+
+    result = {"check": None, "diff": None, "gaps": None, "preview": body}
+    html = html_of(render_comment(result, RUN))
+    assert f"Previewed with <code>{choice['name']}</code>" in html
+    assert html.count("<li>❌ ") == 1 and "could not run: " in html
+    assert "No pair was kept. That usually means" in html
+    assert "4 pairs dropped by <code>pair_rating</code>: scored 1" in html

@@ -31,6 +31,9 @@ pytestmark = [
 ]
 PREVIEW_SCHEMA = "https://taxonbot.dev/schemas/preview.json"
 CAP = 64
+# The bundled 135M model by its catalogue name: fast, and the same on every machine whatever
+# else a developer has fetched (the default would run the offline default when installed).
+SMOLLM2 = ["--teacher", "smollm2-135m"]
 Taxonomy = Callable[[str], Path]
 
 
@@ -68,7 +71,7 @@ def test_a_real_preview_of_a_skill_and_a_knowledge_leaf_keeps_its_books(
     recorded: list[Recording],
 ) -> None:
     paths = [taxonomy(HAIKU), taxonomy(WATER)]
-    argv = ["--pairs", "4", "--max-new-tokens", str(CAP), "--docs-mirror", str(mirror)]
+    argv = ["--pairs", "4", "--max-new-tokens", str(CAP), "--docs-mirror", str(mirror), *SMOLLM2]
     assert main(["preview", *map(str, paths), *argv, "--out", "out"]) == 0
     body = read_preview(workdir / "out")
     (model,) = recorded
@@ -105,6 +108,7 @@ def test_a_one_second_budget_on_a_real_model_keeps_partial_results_and_says_so(
         taxonomy("compositional_skills/writing/freeform/email/polite_decline"),
     ]
     argv = ["--pairs", "4", "--max-new-tokens", str(CAP), "--time-budget", "1", "--out", "out"]
+    argv += SMOLLM2
     assert main(["preview", *map(str, paths), *argv]) == 0
     body = read_preview(workdir / "out")
     assert body["time_budget_exhausted"] is True

@@ -12,7 +12,19 @@ FORMAT = "taxonbot-check/1"
 
 
 def render(report: CheckReport) -> str:
-    return json.dumps(as_dict(report), ensure_ascii=False) + "\n"
+    return screen_safe(json.dumps(as_dict(report), ensure_ascii=False)) + "\n"
+
+
+def screen_safe(text: str) -> str:
+    """JSON text with every character `str.isprintable()` refuses (as taxonbot.terminal does:
+    C1 controls, DEL, bidi and zero-width characters, U+2028/U+2029) written as its `\\u`
+    escape. json.dumps(ensure_ascii=False) leaves those raw, and a terminal that prints the JSON
+    acts on them (U+009B starts an escape sequence on some). Such characters only occur inside
+    JSON strings, so the text parses to the very same values; other non-ASCII stays readable.
+    """
+    if text.isprintable():  # one C-level pass; nearly every report stops here
+        return text
+    return "".join(ch if ch.isprintable() else json.dumps(ch)[1:-1] for ch in text)
 
 
 def as_dict(report: CheckReport) -> dict[str, Any]:

