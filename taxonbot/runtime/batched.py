@@ -80,6 +80,9 @@ class Clocks:
     groups: int = 0
 
 
+MIN_SHARED = 16  # tokens a follower must share with a leader for a copy to be worth a pass
+
+
 class BatchedContext:
     """A llama.cpp context of `n_ctx` cells shared by up to `n_seq_max` sequences."""
 
@@ -201,19 +204,34 @@ class BatchedContext:
         first.out.evaluated += len(prefix) - reused
         for s in live[1:]:
             llama_cpp.llama_memory_seq_cp(self._mem, 0, s.seq, -1, -1)
+        # Members that share more than the group's prefix (the candidates of one sample differ
+        # only in their last tokens) share that too: a leader evaluates its whole tail, then
+        # each follower gets the shared cells copied and evaluates only what is its own.
+        leaders, followers = _partners(len(prefix), live)
+        self._tails(prefix, leaders, {})
+        for s, leader, shared in followers:
+            start, end = len(prefix), len(prefix) + shared
+            llama_cpp.llama_memory_seq_cp(self._mem, leader.seq, s.seq, start, end)
+        self._tails(prefix, [s for s, _, _ in followers], {s.seq: n for s, _, n in followers})
+
+    def _tails(self, prefix: list[int], live: list[_Live], skip: dict[int, int]) -> None:
+        """Evaluate each member's prompt past the prefix (less `skip[seq]` tokens already
+        copied into it), sampling its first token from the last one."""
         rows = []
         for s in live:
-            tail = s.job.tokens[len(prefix) :]
+            start = len(prefix) + skip.get(s.seq, 0)
+            tail = s.job.tokens[start:]
             s.out.evaluated += len(tail)
             s.pos = len(s.job.tokens)
-            rows += [(t, len(prefix) + k, s.seq, k == len(tail) - 1) for k, t in enumerate(tail)]
+            rows += [(t, start + k, s.seq, k == len(tail) - 1) for k, t in enumerate(tail)]
+        by_seq = {s.seq: s for s in live}
         for chunk in _chunks(rows, self.n_batch):
             seconds = self._decode(chunk, prompt=True)
             for s in live:  # each sequence pays for its own rows
                 s.out.seconds += seconds * sum(r[2] == s.seq for r in chunk) / len(chunk)
             for idx, row in enumerate(chunk):
                 if row[3]:
-                    self._sample(live[row[2]], idx)
+                    self._sample(by_seq[row[2]], idx)
 
     def _step(self, live: list[_Live]) -> None:
         seconds = self._decode([(s.last, s.pos, s.seq, True) for s in live], prompt=False)
@@ -279,6 +297,27 @@ def _piece(vocab: Any, token: int) -> bytes:
         buf = ctypes.create_string_buffer(-n)
         n = llama_cpp.llama_token_to_piece(vocab, token, buf, len(buf), 0, False)
     return buf.raw[:n]
+
+
+def _partners(shared: int, live: list[_Live]) -> tuple[list[_Live], list[tuple[_Live, _Live, int]]]:
+    """Split a group into leaders and followers: a follower shares at least MIN_SHARED tokens
+    past the group's prefix with a leader (the one it shares most with), and keeps at least one
+    token of its own to sample from."""
+    leaders: list[_Live] = []
+    followers: list[tuple[_Live, _Live, int]] = []  # (follower, its leader, tokens shared)
+    for s in live:
+        tail = s.job.tokens[shared:]
+        best, most = None, 0
+        for leader in leaders:
+            n = _common_prefix(leader.job.tokens[shared:], tail)
+            if n > most:
+                best, most = leader, n
+        most = min(most, len(tail) - 1)
+        if best is not None and most >= MIN_SHARED:
+            followers.append((s, best, most))
+        else:
+            leaders.append(s)
+    return leaders, followers
 
 
 def _chunks(rows: list[Any], size: int) -> Iterator[list[Any]]:

@@ -168,3 +168,25 @@ def test_more_requests_than_sequences_run_in_groups_in_input_order() -> None:
     assert [c.prompt_tokens for c in done[:-1]] == alone
     assert [c.completion_tokens for c in done[:-1]] == caps
     assert done[-1].finish_reason == "error" and "context window is 1024" in done[-1].error
+
+
+def test_candidates_that_differ_only_at_the_end_share_their_long_prompt(
+    smollm: LlamaCppBackend,
+) -> None:
+    """Beside an unrelated request (so the group's common prefix is only the system prompt),
+    the candidates of one sample (same prompt, another prefill) evaluate the part they share
+    once: a leader evaluates it, the other gets its cells copied and evaluates only its own
+    last tokens, and both answer as each does alone (3 tokens: no near-tie to flip)."""
+    user = "Write one quiz question about this: " + "Seeds travel by wind, water and animals. " * 20
+    requests = [ask(user, 3, prefill="Question:"), ask(user, 3, prefill="Q:"), ask("Roots?", 3)]
+    alone = []
+    for r in requests:
+        forget(smollm)
+        alone.append(smollm.complete([r])[0])
+    forget(smollm)
+    batch = smollm.complete(requests)
+    assert [c.text for c in batch] == [c.text for c in alone]
+    first, second, _ = batch
+    assert first.prompt_tokens == second.prompt_tokens > 150
+    # One of the two evaluates the long user message; the other only what differs.
+    assert min(first.prompt_tokens_evaluated, second.prompt_tokens_evaluated) < 16
