@@ -33,7 +33,7 @@ status=$?
 set -e
 echo "check exit status: $status (1 = the PR needs changes); Markdown for the PR comment: out/demo/check.md"
 
-echo "== 3. SDG preview of the changed leaves on the bundled SmolLM2 (CPU) =="
+echo "== 3. SDG preview of the changed leaves on the offline default model (CPU; the bundled SmolLM2 if set-up could not join it) =="
 (cd "$work" && "$tb" preview --base main --pairs 10 --time-budget 240 --out "$out/preview")
 echo "Preview data: out/demo/preview/preview.json, kept pairs: out/demo/preview/pairs.jsonl"
 
