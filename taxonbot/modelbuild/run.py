@@ -54,7 +54,7 @@ from taxonbot.modelbuild.stages import (
 )
 from taxonbot.modelbuild.training import mix_phases, train_phases
 from taxonbot.runtime import BackendError
-from taxonbot.runtime.open import open_model
+from taxonbot.runtime.open import open_model, resolve
 
 GGUF_NAME = "model.{quant}.gguf"
 
@@ -182,14 +182,18 @@ def generate_data(
     from taxonbot.sdg.session import knowledge_pipeline
 
     try:
-        teacher = open_model(options.teacher)
+        # A catalogue name that is not fetched is refused, never replaced by another model.
+        spec, choice = resolve(options.teacher, fallback=False)
+        teacher = open_model(spec)
     except BackendError as exc:
         raise BuildError(f"the teacher model cannot be opened: {exc}") from exc
     docs = DocumentSource(options.docs_cache.resolve(), options.docs_mirror)
     chosen = knowledge_pipeline(options.gen.knowledge_pipeline, options.teacher)
     gen = replace(options.gen, knowledge_pipeline=chosen)
     try:
-        found = generate_leaves(tree, leaves, teacher, work / "sdg-cache", docs, gen)
+        found = generate_leaves(
+            tree, leaves, teacher, work / "sdg-cache", docs, gen, judge_auc=choice.judges
+        )
         described = teacher.describe()
     finally:
         teacher.close()

@@ -17,7 +17,7 @@ import io
 import json
 import subprocess
 import tarfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -121,9 +121,15 @@ def materialize(repo: Path, commit: str, dest: Path) -> Path:
     return dest
 
 
-def cache_key(blob: str, pipeline_sha: str, model: dict[str, str], gen: GenerationSettings) -> str:
+def cache_key(
+    blob: str,
+    pipeline_sha: str,
+    model: dict[str, str],
+    gen: GenerationSettings,
+    judge_auc: Mapping[str, float] | None = None,
+) -> str:
     """A leaf's cache file name: the digest of what decides its samples, the qna.yaml by blob."""
-    return inputs_digest(leaf_inputs({"blob": blob}, pipeline_sha, model, gen))
+    return inputs_digest(leaf_inputs({"blob": blob}, pipeline_sha, model, gen, judge_auc))
 
 
 def generate_leaves(
@@ -135,14 +141,19 @@ def generate_leaves(
     gen: GenerationSettings,
     progress: ProgressReporter | None = None,
     hook: Callable[[LeafData], None] = lambda data: None,
+    judge_auc: Mapping[str, float] | None = None,
 ) -> list[LeafData]:
-    """Every leaf's kept samples, from the cache when its key is complete there."""
+    """Every leaf's kept samples, from the cache when its key is complete there. `judge_auc`:
+    the teacher's measured judge separation (the catalogue's), which decides which judges
+    filter, as in preview and generate."""
     progress = progress or ProgressReporter(len(leaves))
     model = teacher.describe()
     out = []
     for path, blob in sorted(leaves.items()):
         progress.start_leaf(path)
-        data = _one_leaf(tree, path, blob, teacher, model, cache_dir, docs, gen, progress)
+        data = _one_leaf(
+            tree, path, blob, teacher, model, cache_dir, docs, gen, progress, judge_auc or {}
+        )
         hook(data)
         out.append(data)
     return out
@@ -158,6 +169,7 @@ def _one_leaf(
     docs: DocumentSource | None,
     gen: GenerationSettings,
     progress: ProgressReporter,
+    judge_auc: Mapping[str, float],
 ) -> LeafData:
     leaf = path.removeprefix(f"{TAXONOMY}/").removesuffix("/qna.yaml")
     phase_kind = "knowledge" if leaf.startswith("knowledge/") else "skills"
@@ -173,12 +185,11 @@ def _one_leaf(
     except PipelineError as exc:
         failed.reason = str(exc)
         return failed
-    key = cache_key(blob, pipeline.sha256, model, gen)
+    key = cache_key(blob, pipeline.sha256, model, gen, judge_auc)
     header = {"leaf": leaf, "blob": blob, "key": key}
     try:
-        made = generate_leaf(
-            job, pipeline, teacher, gen, cache_dir / f"{key[:40]}.jsonl", header, progress
-        )
+        store = cache_dir / f"{key[:40]}.jsonl"
+        made = generate_leaf(job, pipeline, teacher, gen, store, header, progress, judge_auc)
     except BackendError as exc:
         failed.reason = f"the teacher model failed: {exc}"
         failed.key = key

@@ -3,7 +3,7 @@ well under a second (issue 20).
 
 Before, 52,136 distinct keys took minutes (a duplicate-key scan and a key lookup per key, each
 over every earlier key) and 5,099 seed examples took 15 s in the pairwise question rule. Each
-shape here is as large as the size cap allows. The target is under a second; we assert 2 s so a
+shape here is as large as the size cap allows. The target is under a second; we assert 3 CPU seconds so a
 busy CI machine cannot flake (a quadratic step is 10 to 100 times over), and print the real time
 (`pytest -s` shows it). benchmarks/check_scaling_bench.py measures the same shapes against size.
 """
@@ -24,7 +24,7 @@ from taxonbot.taxonomy.findings import Finding
 DATA = Path(__file__).resolve().parents[1] / "data" / "check" / "valid"
 SKILL = DATA / "limerick_skill" / "compositional_skills/writing/freeform/limerick"
 SIZE = 256 * 1024 - 64  # just under the file-size cap
-SECONDS = 3.0  # the target is 1 s; see the module docstring
+SECONDS = 3.0  # CPU seconds; the target is 1 s; see the module docstring
 HEAD = "version: 3\ncreated_by: jdoe\ntask_description: Write a limerick.\nseed_examples:\n"
 
 
@@ -117,9 +117,11 @@ def test_256_kib_of_any_shape_is_checked_in_linear_time(name: str, tmp_path: Pat
     text = shape.make()
     assert 240 * 1024 < len(text.encode()) <= 256 * 1024
     (folder / "qna.yaml").write_text(text, "utf-8")
-    start = time.perf_counter()
+    # CPU seconds of this process, not wall time: other jobs on a shared CI machine stretch the
+    # wall clock (a run beside a model preview took 3.1 s of wall for 0.6 s of work) but not this.
+    start = time.process_time()
     found = check_file(str(folder / "qna.yaml"), CheckOptions())
-    elapsed = time.perf_counter() - start
+    elapsed = time.process_time() - start
     print(f"{name}: {elapsed * 1000:.0f} ms, {len(found)} findings")
     assert_found(found, shape.rule, shape.line, shape.col, shape.says)
     assert elapsed < SECONDS

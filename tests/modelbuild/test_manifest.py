@@ -53,7 +53,7 @@ def taxonomy_repo(path: Path) -> Path:
     return path
 
 
-def leaves(tree: Path, found: dict[str, str], *rest: Any) -> list[LeafData]:
+def leaves(tree: Path, found: dict[str, str], *rest: Any, **named: Any) -> list[LeafData]:
     made = []
     for path, blob in sorted(found.items()):
         leaf = path.removeprefix("taxonomy/").removesuffix("/qna.yaml")
