@@ -5,7 +5,8 @@ Before, 52,136 distinct keys took minutes (a duplicate-key scan and a key lookup
 over every earlier key) and 5,099 seed examples took 15 s in the pairwise question rule. Each
 shape here is as large as the size cap allows. The target is under a second; we assert 3 CPU
 seconds so a busy CI machine cannot flake (a quadratic step is 10 to 100 times over), and print
-the real time (`pytest -s` shows it). benchmarks/check_scaling_bench.py measures the same shapes against size.
+the real time (`pytest -s` shows it). benchmarks/check_scaling_bench.py measures the same
+shapes against size.
 """
 
 from __future__ import annotations
