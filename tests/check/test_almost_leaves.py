@@ -26,10 +26,10 @@ from taxonbot.github.port import GitHubPort
 from taxonbot.github.pygithub import PyGithubAdapter
 from taxonbot.taxonomy.leaf import almost_leaf, wants_check
 from tests.doubles.fake_github import APP_TOKEN, no_proxies, serve
-from tests.support.git import Repo, pin
+from tests.support.git import Repo
 
-VALID = Path(__file__).resolve().parents[1] / "data" / "check" / "valid" / "limerick_skill"
-LIMERICK = "compositional_skills/writing/freeform/limerick"
+from .conftest import LIMERICK, VALID
+
 NEW = "compositional_skills/writing/freeform/haiku"
 RENAME = "Rename the file to `qna.yaml`."
 LINK = "Replace the link with the real folders and files"
@@ -49,18 +49,6 @@ def test_a_name_meant_as_qna_yaml_is_almost_a_leaf(name: str) -> None:
 def test_other_names_are_not(name: str) -> None:
     assert not almost_leaf(name)
     assert wants_check(f"{NEW}/{name}") == (name == "qna.yaml")
-
-
-@pytest.fixture
-def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Repo:
-    """main: one valid leaf; the branch `contribution` is checked out, nothing on it yet."""
-    pin(monkeypatch, tmp_path)
-    repo = Repo(tmp_path / "taxonomy").init()
-    shutil.copytree(VALID / LIMERICK, repo.root / LIMERICK)
-    repo.commit("one leaf")
-    repo.branch("contribution")
-    monkeypatch.chdir(repo.root)
-    return repo
 
 
 def misnamed(name: str) -> Callable[[Repo], str]:

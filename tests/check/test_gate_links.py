@@ -30,25 +30,13 @@ from taxonbot.github.port import GitHubPort
 from taxonbot.github.pygithub import PyGithubAdapter
 from taxonbot.github.records import GitTree
 from tests.doubles.fake_github import APP_TOKEN, FakeGitHub, no_proxies, serve
-from tests.support.git import Repo, pin
+from tests.support.git import Repo
 
-VALID = Path(__file__).resolve().parents[1] / "data" / "check" / "valid" / "limerick_skill"
-LIMERICK = "compositional_skills/writing/freeform/limerick"
+from .conftest import LIMERICK, VALID
+
 NEW = "compositional_skills/writing/freeform/haiku"
 REPO, BASE, HEAD = "community/taxonomy", "b" * 40, "c" * 40
 Found = tuple[str, str, int, int, str]
-
-
-@pytest.fixture
-def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Repo:
-    """main: one valid leaf; the branch `contribution` is checked out."""
-    pin(monkeypatch, tmp_path)
-    repo = Repo(tmp_path / "taxonomy").init()
-    shutil.copytree(VALID / LIMERICK, repo.root / LIMERICK)
-    repo.commit("one leaf")
-    repo.branch("contribution")
-    monkeypatch.chdir(repo.root)
-    return repo
 
 
 def qna_link(repo: Repo) -> None:

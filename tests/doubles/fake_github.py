@@ -33,6 +33,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, TypeVar
 
+from tests.support.serving import in_thread
+
 PAYLOADS = Path(__file__).resolve().parents[1] / "fixtures" / "github-payloads"
 APP_TOKEN = "ghs_fake_actions_token"  # what GITHUB_TOKEN is: an app installation token
 OLD_APP_TOKEN = "0123456789abcdef0123456789abcdef01234567"  # the same, before token prefixes
@@ -1813,14 +1815,8 @@ _Fake = TypeVar("_Fake", bound=FakeGitHub)
 
 @contextmanager
 def _running(fake: _Fake) -> Iterator[_Fake]:
-    thread = threading.Thread(target=fake.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    try:
+    with in_thread(fake):
         yield fake
-    finally:
-        fake.shutdown()
-        fake.server_close()
-        thread.join()
 
 
 # ---- git tags, releases and release assets (taxonbot release cut) ------------------------------

@@ -21,6 +21,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from tests.support.serving import in_thread
+
 PATH = "/owner/repo/resolve/" + "0" * 40 + "/model.gguf"
 
 
@@ -133,12 +135,5 @@ def _drop(step: str) -> int | None:
 @contextmanager
 def model_host(body: bytes, plan: Sequence[str] = ()) -> Iterator[ModelHost]:
     server = ModelHost(body, plan)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
+    with in_thread(server, 0.05, server.stopping.set):
         yield server
-    finally:
-        server.stopping.set()
-        server.shutdown()
-        server.server_close()
-        thread.join(5)

@@ -17,6 +17,8 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from tests.support.serving import in_thread
+
 
 class FakeOpenAI(ThreadingHTTPServer):
     daemon_threads = True  # a hung handler must not block shutdown
@@ -109,13 +111,5 @@ def serving(
     plan: Sequence[str] = (), delay_s: float = 0.0, cached: int = 0
 ) -> Iterator[FakeOpenAI]:
     server = FakeOpenAI(plan, delay_s, cached)
-    # A short poll interval: shutdown() waits for the next poll, 0.5 s by default.
-    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
-    thread.start()
-    try:
+    with in_thread(server, 0.02, server.stopping.set):
         yield server
-    finally:
-        server.stopping.set()
-        server.shutdown()
-        server.server_close()
-        thread.join()
