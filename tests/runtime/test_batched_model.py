@@ -111,6 +111,43 @@ def test_a_grammar_not_finished_within_max_tokens_ends_with_length(
     assert done.text.isdigit() and len(done.text) == 8
 
 
+def test_a_lazily_checked_grammar_chooses_as_the_grammar_first_chain_when_greedy(
+    smollm: LlamaCppBackend,
+) -> None:
+    # Lazy: draw without the grammar and keep the draw if the grammar allows it, else draw again
+    # under it. Greedy, that is the grammar-first argmax: the texts must be identical, and the
+    # strict grammars (digits where the model wants words) must have needed a second draw.
+    from taxonbot.sdg.prompts import grammar_text as load
+
+    grammars = {
+        "digits": "root ::= [0-9]{3,6}",
+        "yes_no": load("yes_no.gbnf"),
+        "question": load("question_continuation.gbnf"),
+        "pair": load("knowledge_pair.gbnf"),
+    }
+    asks = [
+        ask("Write a number.", 6, grammar=grammars["digits"]),
+        ask("Is a fern a plant?", 4, grammar=grammars["yes_no"]),
+        ask("Write a question about roots. What", 24, grammar=grammars["question"]),
+        ask("Question:", 40, grammar=grammars["pair"]),
+    ]
+    smollm.complete([ask("Warm up.", 1)])
+    engine = smollm._engine
+    assert engine is not None
+    try:
+        engine.lazy_grammar = False
+        eager = smollm.complete(asks)
+        assert engine.clocks.resampled == 0
+        engine.lazy_grammar = True
+        lazy = smollm.complete(asks)
+    finally:
+        engine.lazy_grammar = True
+    assert [c.text for c in lazy] == [c.text for c in eager]
+    assert lazy[0].text.isdigit() and lazy[3].text.count("\nAnswer: ") == 1
+    drawn = sum(c.completion_tokens for c in lazy)
+    assert 0 < engine.clocks.resampled < drawn
+
+
 def test_an_invalid_grammar_fails_its_request_only(
     smollm: LlamaCppBackend, capfd: pytest.CaptureFixture[str]
 ) -> None:
