@@ -42,7 +42,7 @@ from taxonbot.sdg.leafjob import leaf_job  # noqa: E402
 from taxonbot.sdg.pipeline import load_pipeline  # noqa: E402
 from taxonbot.sdg.replies import SCALES  # noqa: E402
 from taxonbot.sdg.sample import LeafJob, Sample  # noqa: E402
-from taxonbot.sdg.signals import signals, words  # noqa: E402
+from taxonbot.sdg.signals import profile, signals  # noqa: E402
 
 # The ranking signals (taxonbot/sdg/signals.py) measured the same way, without a model: which
 # kinds of bad pair each one is meant to catch.
@@ -99,7 +99,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
                 row["good" if pair.good else "bad"].append(value)
                 row.setdefault("by_kind", defaultdict(list))[pair.kind].append(value)
             print(f"{job.leaf}: {spec.name} done ({len(judged)} pairs)", file=sys.stderr)
-        seeds = [words(s.question) for s in labelled.references]
+        seeds = profile(job.task_description, labelled.references)
         for pair in labelled.pairs:
             sample = Sample(0, pair.question, pair.answer, pair.context)
             for name, value in signals(sample, seeds, []).items():

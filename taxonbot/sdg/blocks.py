@@ -14,6 +14,7 @@ from taxonbot.sdg.judging import SKIPPED, judge_use
 from taxonbot.sdg.prompts import render, system_prompt
 from taxonbot.sdg.replies import (
     LOOPING,
+    about_itself,
     clean_block,
     clean_line,
     degenerate,
@@ -121,7 +122,7 @@ def generate(spec: BlockSpec, ctx: RunContext, samples: list[Sample]) -> None:
             continue
         fill(spec, sample, done.text)
         fields = ("question", "answer") if spec.output == "question_answer" else (spec.output,)
-        problem = next((f"{f}: {p}" for f in fields if (p := degenerate(getattr(sample, f)))), "")
+        problem = next((f"{f}: {p}" for f in fields if (p := unusable(ctx, sample, f))), "")
         cut = cut_off(spec, ctx, sample, done)
         # A loop says more than where the cap cut it; a cut says more than the empty part it left.
         if problem and (not cut or problem.endswith(LOOPING)):
@@ -168,8 +169,18 @@ def best_question(spec: BlockSpec, ctx: RunContext, samples: list[Sample]) -> No
                 sample.reject(spec.name, cut_off(spec, ctx, sample, cut))
             continue
         sample.question = max(texts, key=lambda q: question_fit(q, sample.answer))
-        if problem := degenerate(sample.question):
+        if problem := unusable(ctx, sample, "question"):
             sample.reject(spec.name, f"question: {problem}")
+
+
+def unusable(ctx: RunContext, sample: Sample, field: str) -> str:
+    """Why the sample's generated `field` cannot be trained on, or '': degenerate text, or the
+    model speaking about itself where neither the seeds nor the sample's context do."""
+    text = getattr(sample, field)
+    if problem := degenerate(text):
+        return problem
+    seeds = " ".join(f"{s.question} {s.answer} {s.context}" for s in ctx.job.seeds)
+    return about_itself(text, f"{seeds} {sample.context}")
 
 
 def fill(spec: BlockSpec, sample: Sample, text: str) -> None:

@@ -19,7 +19,7 @@ from taxonbot.sdg.blocks import BLOCKS, BlockSpec, RunContext
 from taxonbot.sdg.judging import judges_of
 from taxonbot.sdg.prompts import GRAMMARS_DIR, grammar_text
 from taxonbot.sdg.sample import LeafJob, Sample
-from taxonbot.sdg.signals import combined, rank_kept, signals, words
+from taxonbot.sdg.signals import combined, profile, rank_kept, signals
 
 PIPELINES_DIR = Path(__file__).resolve().parent / "pipelines"
 SCHEMA_ID = "https://taxonbot.dev/schemas/pipeline.json"
@@ -170,7 +170,7 @@ def run_round(
 
 def measure(ctx: RunContext, batch: list[Sample]) -> None:
     """Each sample's ranking signals, against the seeds and the leaf's questions kept so far."""
-    seeds = [words(s.question) for s in ctx.job.seeds]
+    seeds = profile(ctx.job.task_description, ctx.job.seeds)
     for sample in batch:
         kept = [w for _, w, number in ctx.kept_questions if number < sample.number]
         sample.signals = signals(sample, seeds, kept)

@@ -117,6 +117,34 @@ def degenerate(text: str) -> str:
     return ""
 
 
+# A reply in the model's own voice instead of the task's: a refusal or "as an AI language model".
+# Seen in the 0.5B's real output ("I'm sorry, but I can't assist with that." as an email body;
+# "as an AI language model, I don't have the ability to create new questions" as a question).
+_ABOUT_ITSELF = re.compile(
+    r"\bas an? (?:ai|artificial intelligence|(?:large )?language model)\b"
+    r"|\bI(?:'m| am) (?:just |only )?an? (?:ai|(?:large )?language model|virtual assistant)\b"
+    # a refusal with nothing refused: "I can't help with the move" declines; this does not
+    r"|\bI(?:'m| am) (?:sorry|afraid),? but I (?:can(?:no|')t|cannot|am unable to|'m unable to"
+    r"|won't|will not) (?:assist|help|comply)(?: (?:you )?with (?:that|this|your request))?[.!]"
+    r"|\bI (?:can(?:no|')t|cannot|am unable to|'m unable to) (?:assist|help) (?:you )?with "
+    r"(?:that|this|your request)[.!]"
+    r"|\bI apologi[sz]e,? but I (?:can(?:no|')t|cannot|am unable|don't|do not)\b"
+    r"|\bI (?:don't|do not) have the ability to\b",
+    re.I,
+)
+ABOUT_ITSELF = "speaks as the model (a refusal or 'as an AI'), not as the task asks"
+
+
+def about_itself(text: str, allowed: str = "") -> str:
+    """Why a reply speaks as the model about itself instead of doing the task, or ''. A phrase
+    that `allowed` (the seeds, the sample's context) uses too is part of the task: a leaf about
+    declining politely may well say "I'm sorry, but I can't"."""
+    for match in _ABOUT_ITSELF.finditer(text):
+        if match[0].lower() not in allowed.lower():
+            return f"{ABOUT_ITSELF} ({match[0]!r})"
+    return ""
+
+
 def _looping_tail(words: list[str]) -> bool:
     for period in range(1, TAIL_PERIOD + 1):
         repeats = max(TAIL_REPEATS, -(-TAIL_MIN_WORDS // period))

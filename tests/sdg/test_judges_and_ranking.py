@@ -9,7 +9,7 @@ from taxonbot.sdg.judging import MIN_JUDGE_AUC, judge_use
 from taxonbot.sdg.labelled import BAD_FOR, labelled_set, roc_auc
 from taxonbot.sdg.pipeline import Budget, load_pipeline, run_leaf
 from taxonbot.sdg.sample import Sample, Seed
-from taxonbot.sdg.signals import combined, rank_kept, signals, words
+from taxonbot.sdg.signals import Profile, combined, profile, rank_kept, signals, words
 
 from .fakes import HAIKU_SEEDS, WATER_SEEDS, context_for, fake_model, haiku_job, tags, water_job
 
@@ -30,6 +30,23 @@ SEEDS = (
     Seed(
         "Write a haiku about the first snowfall.",
         "First snow on the steps, the street forgets its noise",
+    ),
+)
+POLITE = (
+    Seed(
+        "Write a note declining my neighbours' invitation to a barbecue on Saturday.",
+        "Hi Jamie, thanks so much for the invitation! We already have a family birthday on "
+        "Saturday, so we will have to miss this one. Have a great time!",
+    ),
+    Seed(
+        "Write an email declining a job offer for the analyst role; I accepted another offer.",
+        "Dear Ms. Chen, thank you for offering me the analyst position. I have accepted another "
+        "offer, so I must respectfully decline. I hope our paths cross again.",
+    ),
+    Seed(
+        "Write an email declining a request to speak at a conference in October.",
+        "Dear Dr. Patel, thank you for inviting me to speak. I am committed to another event "
+        "that week, so I cannot take part this year.",
     ),
 )
 OTHER_LEAF = (Seed("Convert 68 degrees Fahrenheit to Celsius.", "68 °F is 20 °C."),)
@@ -144,7 +161,7 @@ def test_with_no_measurements_every_judge_runs_as_before() -> None:
 
 
 def test_novelty_is_one_minus_the_closest_seed_and_a_copy_scores_zero() -> None:
-    seeds = [words(s.question) for s in HAIKU_SEEDS]
+    seeds = profile("", HAIKU_SEEDS)
     copy = Sample(0, HAIKU_SEEDS[0].question, "An answer.")
     fresh = Sample(1, "Describe a quiet library at closing time.", "An answer.")
     assert signals(copy, seeds, [])["novelty"] == 0.0
@@ -152,12 +169,52 @@ def test_novelty_is_one_minus_the_closest_seed_and_a_copy_scores_zero() -> None:
     assert "grounding" not in signals(fresh, seeds, [])  # no context, nothing to ground in
 
 
+NO_SEEDS = Profile((), (), {}, 0.0)
+
+
+def test_the_task_description_counts_as_a_seed_for_novelty() -> None:
+    task = "Writing a haiku about the weather, with its syllable count"
+    echo = Sample(0, "Write a haiku about the weather, with its syllable count.", "An answer.")
+    assert signals(echo, profile(task, HAIKU_SEEDS), [])["novelty"] < 0.3
+    assert signals(echo, profile("", HAIKU_SEEDS), [])["novelty"] > 0.3
+
+
+def test_on_task_is_high_for_the_seeds_task_and_near_zero_for_another() -> None:
+    # From the 0.5B's real output on polite_decline (benchmarks/data/labelled_pairs.json).
+    seeds = profile("Declining a request, invitation or offer politely", POLITE)
+    on = Sample(0, "Write an email declining an invitation to a book club on Friday.", "x")
+    off = Sample(1, "Write a letter to the CEO of a startup about the launch of a product.", "x")
+    assert signals(on, seeds, [])["on_task"] == 1.0
+    assert signals(off, seeds, [])["on_task"] < 0.2
+    # seeds that share no words give no task words: no on_task signal rather than a zero
+    assert "on_task" not in signals(off, profile("", OTHER_LEAF), [])
+
+
+def test_fresh_answer_is_low_for_a_seed_answer_with_a_word_changed() -> None:
+    seeds = profile("", POLITE)
+    copied = POLITE[0].answer.replace("Saturday", "Sunday")
+    assert signals(Sample(0, "Decline a lunch.", copied), seeds, [])["fresh_answer"] < 0.2
+    own = "Thanks so much for thinking of me! I'm away that week, but let's plan another."
+    assert signals(Sample(1, "Decline a lunch.", own), seeds, [])["fresh_answer"] > 0.7
+
+
+def test_off_task_pairs_rank_below_on_task_ones_however_novel() -> None:
+    seeds = profile("Declining a request, invitation or offer politely", POLITE)
+    off = Sample(0, "Write a letter to the CEO of a startup about the launch of a product.", "x")
+    on = Sample(1, "Write an email declining an invitation to a book club on Friday.", "x")
+    off_values, on_values = signals(off, seeds, []), signals(on, seeds, [])
+    assert off_values["novelty"] > on_values["novelty"]  # novelty alone ranks it first
+    assert combined(off_values) < combined(on_values)
+
+
 def test_diversity_falls_when_a_question_repeats_an_earlier_kept_one() -> None:
     earlier = [words("Write a haiku about hail on a tin roof.")]
     near = Sample(2, "Write a haiku about hail on a metal roof.", "x")
     far = Sample(3, "Describe the smell of rain on dust.", "x")
-    assert signals(near, [], earlier)["diversity"] < signals(far, [], earlier)["diversity"]
-    assert signals(far, [], [])["diversity"] == 1.0
+    assert (
+        signals(near, NO_SEEDS, earlier)["diversity"] < signals(far, NO_SEEDS, earlier)["diversity"]
+    )
+    assert signals(far, NO_SEEDS, [])["diversity"] == 1.0
 
 
 def test_grounding_is_the_share_of_answer_words_found_in_the_context() -> None:
@@ -166,8 +223,8 @@ def test_grounding_is_the_share_of_answer_words_found_in_the_context() -> None:
     invented = Sample(
         1, "What does evaporation do?", "Volcanic magma erupts from mountains.", context
     )
-    assert signals(supported, [], [])["grounding"] == 1.0
-    assert signals(invented, [], [])["grounding"] == 0.0
+    assert signals(supported, NO_SEEDS, [])["grounding"] == 1.0
+    assert signals(invented, NO_SEEDS, [])["grounding"] == 0.0
 
 
 def test_kept_pairs_are_ranked_by_their_combined_signals_and_the_rest_are_not() -> None:
@@ -177,6 +234,7 @@ def test_kept_pairs_are_ranked_by_their_combined_signals_and_the_rest_are_not() 
     rank_kept([a, b, c, d])
     assert [s.rank for s in (a, b, c, d)] == [2, 1, 3, None]
     assert combined({"novelty": 1.0, "diversity": 0.5}) == 0.75 and combined({}) == 0.0
+    assert combined({"novelty": 1.0, "diversity": 0.5, "on_task": 0.5}) == 0.375
 
 
 def test_a_run_records_signals_and_ranks_on_every_pair() -> None:
@@ -184,7 +242,8 @@ def test_a_run_records_signals_and_ranks_on_every_pair() -> None:
     records = [s.record() for s in run.samples]
     assert sorted(r["rank"] for r in records) == [1, 2, 3, 4]
     for record in records:
-        assert set(record["signals"]) == {"novelty", "diversity", "grounding"}
+        # these seeds share no task words, so on_task is absent, not zero
+        assert set(record["signals"]) == {"novelty", "diversity", "grounding", "fresh_answer"}
         assert all(0.0 <= v <= 1.0 for v in record["signals"].values())
     first = min(run.samples, key=lambda s: s.rank or 99)
     assert first.score == max(s.score for s in run.samples)

@@ -248,6 +248,55 @@ def test_a_repeated_line_is_still_cut_when_the_line_holds_a_separator() -> None:
     assert clean_block(f"{line}\nboats wait\n{line}\nmore") == f"{line}\nboats wait"
 
 
+# Replies in the model's own voice, from the 0.5B's real preview output (session notes, #19).
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "Subject: Meeting time for Tuesday\n\nHi Dana,\n\nI'm sorry, but I can't assist with that.",
+        "I apologize, but I don't have the ability to create new questions.",
+        "You know, as an AI language model, I can only rewrite the passage you give me.",
+        "I cannot help you with that.",
+    ],
+)
+def test_an_answer_in_the_models_own_voice_is_rejected_saying_so(answer: str) -> None:
+    batch = samples(1, "Write an email to move our Monday meeting.")
+    generate(
+        replace(ANSWER, max_tokens=64),
+        context_for(haiku_job(), FakeBackend({"answer": answer})),
+        batch,
+    )
+    assert batch[0].rejected_by == "answer"
+    assert batch[0].reason.startswith("answer: speaks as the model (a refusal or 'as an AI')")
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "I'm sorry, but I can't help with the move on Saturday. Good luck!",
+        "Sorry, I can't make it that day.",
+        "The course explains how a language model is trained.",
+    ],
+)
+def test_declining_something_in_the_task_is_not_the_model_refusing(answer: str) -> None:
+    batch = samples(1, "Write a note declining to help a friend move.")
+    generate(
+        replace(ANSWER, max_tokens=64),
+        context_for(haiku_job(), FakeBackend({"answer": answer})),
+        batch,
+    )
+    assert not batch[0].rejected_by
+
+
+def test_a_refusal_the_seeds_themselves_write_is_part_of_the_task() -> None:
+    from taxonbot.sdg.sample import Seed
+
+    seeds = (Seed("A customer asks for another customer's address.", "I can't help with that."),)
+    model = FakeBackend({"answer": "I can't help with that."})
+    batch = samples(1, "A caller asks for a patient's records.")
+    generate(replace(ANSWER, max_tokens=64), context_for(haiku_job(seeds), model), batch)
+    assert not batch[0].rejected_by
+
+
 def test_the_cache_key_code_covers_the_judge_gate_and_the_ranking_signals() -> None:
     from taxonbot.sdg.codehash import generation_modules
 
