@@ -8,13 +8,12 @@ to the others (llama_memory_seq_cp: with a unified KV cache the copy shares the 
 sequence then evaluates its own suffix, and every step decodes one token for each live sequence
 in one llama_batch. The prefix stays in the cache after the call, so the next call's shared
 prefix is not evaluated again. Sampling is llama.cpp's own sampler chain, one per sequence,
-with a grammar checked lazily (see _Sampler).
+with a grammar checked lazily (see Sampler).
 """
 
 from __future__ import annotations
 
 import ctypes
-import math
 import os
 import sys
 import tempfile
@@ -28,10 +27,9 @@ import llama_cpp
 
 from taxonbot.runtime.base import BackendError
 from taxonbot.runtime.batchplan import plan_groups
+from taxonbot.runtime.sampling import Sampler, chain_for
 
 MAX_SEQUENCES = 8  # sequences decoded per step; more buys little on a few CPU cores
-# create_completion's defaults, so a seeded request samples as it did before batching
-TOP_K, TOP_P, MIN_P = 40, 0.95, 0.05
 _MAX_CAPTURED = 4096  # bytes of llama.cpp's stderr kept for an error message
 
 
@@ -64,7 +62,7 @@ class _Live:
     seq: int
     job: Job
     out: Outcome
-    sampler: _Sampler
+    sampler: Sampler
     budget: int  # completion tokens it may make (max_tokens, less where the context ends)
     pos: int = 0  # the next position in its sequence
     last: int = 0  # the token to feed next
@@ -122,7 +120,7 @@ class BatchedContext:
     def run(self, jobs: Sequence[Job]) -> list[Outcome]:
         """One Outcome per job, in order; a job that cannot run is an "error" Outcome."""
         outs = [Outcome() for _ in jobs]
-        samplers: list[_Sampler | None] = [None] * len(jobs)
+        samplers: list[Sampler | None] = [None] * len(jobs)
         try:
             for i, job in enumerate(jobs):
                 samplers[i], outs[i].error = self._sampler(job)
@@ -144,7 +142,7 @@ class BatchedContext:
                 out.finish_reason = "error"
         return outs
 
-    def _sampler(self, job: Job) -> tuple[_Sampler | None, str]:
+    def _sampler(self, job: Job) -> tuple[Sampler | None, str]:
         grammar = None
         if job.grammar:
             with _captured_stderr() as said:
@@ -157,9 +155,9 @@ class BatchedContext:
                     "fix it (the grammar needs a rule named root, see llama.cpp's "
                     "grammars/README.md) or send the request without one"
                 )
-        fast = _chain(None, job)
-        full = _chain(grammar, job) if grammar else None
-        return _Sampler(fast, full, self.lazy_grammar, self.clocks), ""
+        fast = chain_for(None, job)
+        full = chain_for(grammar, job) if grammar else None
+        return Sampler(fast, full, self.lazy_grammar, self.clocks), ""
 
     def _run_group(self, prefix: list[int], live: list[_Live]) -> None:
         self.clocks.groups += 1
@@ -272,69 +270,6 @@ class BatchedContext:
             elif s.out.completion_tokens >= s.budget:
                 s.out.finish_reason, s.done = "length", True
         s.out.seconds += time.perf_counter() - start
-
-
-class _Sampler:
-    """A request's sampling, with its grammar checked lazily, as llama.cpp's own common sampler
-    (common/sampling.cpp) does: applying a grammar to every token of the vocabulary costs about
-    as much as a decoding step (measured: 19-23 ms a token on Qwen2.5's 151,936 tokens, against
-    0.15 ms for the chain alone), so the token is sampled without the grammar first and kept if
-    the grammar accepts it; only a rejected token is sampled again with the grammar applied to
-    the whole vocabulary. Greedy picks what grammar-first would pick; sampling at a temperature
-    follows llama.cpp in keeping an allowed first draw."""
-
-    def __init__(self, fast: Any, full: Any, lazy: bool, clocks: Clocks) -> None:
-        self.fast, self.full = fast, full  # the chain alone; the grammar followed by the chain
-        self.lazy, self.clocks = lazy, clocks
-        # the grammar sampler, owned by `full` (stage 0), checked and advanced on its own
-        self.grammar = llama_cpp.llama_sampler_chain_get(full, 0) if full else None
-        self._one = llama_cpp.llama_token_data()
-        self._check = llama_cpp.llama_token_data_array(ctypes.pointer(self._one), 1, -1, False)
-
-    def sample(self, ctx: Any, idx: int) -> int:
-        # the chain's stages (top-k, top-p, min-p, temperature, dist or greedy) keep no state
-        # between tokens, so the draw that llama_sampler_sample accepts into them costs nothing
-        if self.grammar is None:
-            return int(llama_cpp.llama_sampler_sample(self.fast, ctx, idx))
-        if self.lazy:
-            token = int(llama_cpp.llama_sampler_sample(self.fast, ctx, idx))
-            if self._allows(token):
-                llama_cpp.llama_sampler_accept(self.grammar, token)
-                return token
-            self.clocks.resampled += 1
-        return int(llama_cpp.llama_sampler_sample(self.full, ctx, idx))  # accepts it, grammar too
-
-    def _allows(self, token: int) -> bool:
-        self._one.id = llama_cpp.llama_token(token)
-        self._one.logit, self._one.p = 0.0, 0.0
-        self._check.size, self._check.selected, self._check.sorted = 1, -1, False
-        llama_cpp.llama_sampler_apply(self.grammar, ctypes.byref(self._check))
-        return bool(self._one.logit != -math.inf)
-
-    def free(self) -> None:
-        llama_cpp.llama_sampler_free(self.fast)
-        if self.full:
-            llama_cpp.llama_sampler_free(self.full)  # frees its grammar stage
-
-
-def _chain(grammar: Any, job: Job) -> Any:
-    """llama.cpp's sampler chain for `job`, after `grammar` where one is given."""
-    chain = llama_cpp.llama_sampler_chain_init(llama_cpp.llama_sampler_chain_default_params())
-    if grammar:
-        llama_cpp.llama_sampler_chain_add(chain, grammar)
-    if job.temperature <= 0:
-        llama_cpp.llama_sampler_chain_add(chain, llama_cpp.llama_sampler_init_greedy())
-        return chain
-    for stage in (
-        llama_cpp.llama_sampler_init_top_k(TOP_K),
-        llama_cpp.llama_sampler_init_top_p(TOP_P, 1),
-        llama_cpp.llama_sampler_init_min_p(MIN_P, 1),
-        llama_cpp.llama_sampler_init_temp(job.temperature),
-        # 0xFFFFFFFF means "a random seed" to llama.cpp: keep every seed reproducible
-        llama_cpp.llama_sampler_init_dist(job.seed % 0xFFFFFFFF),
-    ):
-        llama_cpp.llama_sampler_chain_add(chain, stage)
-    return chain
 
 
 def _first_stop(text: bytes, stops: tuple[bytes, ...], before: int) -> int:

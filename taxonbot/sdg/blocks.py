@@ -25,7 +25,8 @@ from taxonbot.sdg.replies import (
 from taxonbot.sdg.sample import LeafJob, Sample, Verdict
 
 MAX_EXAMPLE_PAIRS = 5
-# A context cut at the token cap is kept up to its last whole sentence if this many words remain.
+# A context must hold this many words, and one cut at the token cap is kept up to its last whole
+# sentence if this many remain: the 0.5B wrote "None recorded." as a meeting transcript.
 MIN_CONTEXT_WORDS = 20
 OUTPUT_NAMES = {
     "question": "question",
@@ -179,6 +180,8 @@ def unusable(ctx: RunContext, sample: Sample, field: str) -> str:
     text = getattr(sample, field)
     if problem := degenerate(text):
         return problem
+    if field == "context" and (n := len(text.split())) < MIN_CONTEXT_WORDS:
+        return f"too short to answer from ({n} words; a context needs {MIN_CONTEXT_WORDS} or more)"
     seeds = " ".join(f"{s.question} {s.answer} {s.context}" for s in ctx.job.seeds)
     return about_itself(text, f"{seeds} {sample.context}")
 

@@ -136,8 +136,9 @@ def test_a_lazily_checked_grammar_chooses_as_the_grammar_first_chain_when_greedy
     assert engine is not None
     try:
         engine.lazy_grammar = False
+        before = engine.clocks.resampled
         eager = smollm.complete(asks)
-        assert engine.clocks.resampled == 0
+        assert engine.clocks.resampled == before
         engine.lazy_grammar = True
         lazy = smollm.complete(asks)
     finally:
@@ -145,7 +146,7 @@ def test_a_lazily_checked_grammar_chooses_as_the_grammar_first_chain_when_greedy
     assert [c.text for c in lazy] == [c.text for c in eager]
     assert lazy[0].text.isdigit() and lazy[3].text.count("\nAnswer: ") == 1
     drawn = sum(c.completion_tokens for c in lazy)
-    assert 0 < engine.clocks.resampled < drawn
+    assert 0 < engine.clocks.resampled - before < drawn
 
 
 def test_an_invalid_grammar_fails_its_request_only(

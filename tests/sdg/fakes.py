@@ -65,7 +65,11 @@ def answer(n: int) -> str:
 
 
 def context(n: int) -> str:
-    return f"Minutes of meeting {n}: the {TOPICS[n % len(TOPICS)]} festival moves to Friday."
+    # twenty words or more: a shorter context is rejected (blocks.MIN_CONTEXT_WORDS)
+    return (
+        f"Minutes of meeting {n}: the {TOPICS[n % len(TOPICS)]} festival moves to Friday. "
+        "Sam books the hall, Lea prints the posters and everyone brings a chair."
+    )
 
 
 def knowledge_pair(n: int) -> str:

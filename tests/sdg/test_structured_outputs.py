@@ -297,6 +297,17 @@ def test_a_refusal_the_seeds_themselves_write_is_part_of_the_task() -> None:
     assert not batch[0].rejected_by
 
 
+def test_a_context_too_short_to_answer_from_is_rejected_saying_so() -> None:
+    # the 0.5B's real "meeting transcript" on meeting_notes_bullets
+    model = FakeBackend({"new_context": "None recorded."})
+    batch = samples(1)
+    generate(CONTEXT, context_for(meeting_job(), model), batch)
+    assert (batch[0].rejected_by, batch[0].reason) == (
+        "new_context",
+        "context: too short to answer from (2 words; a context needs 20 or more)",
+    )
+
+
 def test_the_cache_key_code_covers_the_judge_gate_and_the_ranking_signals() -> None:
     from taxonbot.sdg.codehash import generation_modules
 
