@@ -14,11 +14,14 @@
 - grounding: the share of the answer's content words found in its context (pairs with one).
 
 Similarity is the Jaccard ratio of normalised word sets, the measure of the seed-duplicate rule
-and the dedupe block (taxonbot/check/rules/questions.py). Novelty alone rewards a question about
-something else entirely (measured on the 0.5B's real output, it put off-task pairs first), so a
-pair's score is its on_task share times the mean of its other signals; its rank is its place
-among the leaf's kept pairs by that score, 1 first. benchmarks/rank_quality.py measures the
-ranking against pairs a person labelled.
+and the dedupe block (taxonbot/check/rules/questions.py). What ranks is measured against pairs
+a person labelled (benchmarks/rank_quality.py, the 0.5B's real previews): novelty and
+fresh_answer run against quality on a small model (ROC AUC 0.29 and 0.32: its pairs that stray
+from the seeds are the ones that went off the task), and the old score, their mean with
+diversity and grounding, put off-task pairs first (AUC 0.29). So a pair's score is its on_task
+share plus a tenth of its diversity (AUC 0.72), and novelty and fresh_answer are shown, not
+ranked on; without an on_task signal it is the mean of the others. Its rank is its place among
+the leaf's kept pairs by that score, 1 first.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from taxonbot.check.rules.questions import normalise
 from taxonbot.sdg.grounding import content_words, support
 from taxonbot.sdg.sample import Sample, Seed
 
+DIVERSITY_WEIGHT = 0.1  # beside on_task: among pairs on the task, those unlike the earlier first
 MIN_TASK_DOCUMENTS = 2  # a word is a task word when at least this many seed texts use it
 # Words that say how to ask, not what about: "Write a letter about a product launch" shares
 # "write" with every seed of an email leaf and is still off its task.
@@ -104,11 +108,10 @@ def signals(sample: Sample, seeds: Profile, kept: Iterable[frozenset[str]]) -> d
 
 
 def combined(values: dict[str, float]) -> float:
-    """on_task times the mean of the other signals (their plain mean where on_task is absent)."""
-    rest = [v for name, v in values.items() if name != "on_task"]
-    if not rest:
-        return 0.0
-    return round(values.get("on_task", 1.0) * sum(rest) / len(rest), 3)
+    """on_task first, diversity breaking near-ties; the plain mean where on_task is absent."""
+    if "on_task" in values:
+        return round(values["on_task"] + DIVERSITY_WEIGHT * values.get("diversity", 0.0), 3)
+    return round(sum(values.values()) / len(values), 3) if values else 0.0
 
 
 def rank_kept(samples: Sequence[Sample]) -> None:

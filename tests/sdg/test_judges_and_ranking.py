@@ -3,6 +3,8 @@ measured separation on the running model, and pairs ranked by signals measured w
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from taxonbot.sdg.judging import MIN_JUDGE_AUC, judge_use
@@ -234,7 +236,7 @@ def test_kept_pairs_are_ranked_by_their_combined_signals_and_the_rest_are_not() 
     rank_kept([a, b, c, d])
     assert [s.rank for s in (a, b, c, d)] == [2, 1, 3, None]
     assert combined({"novelty": 1.0, "diversity": 0.5}) == 0.75 and combined({}) == 0.0
-    assert combined({"novelty": 1.0, "diversity": 0.5, "on_task": 0.5}) == 0.375
+    assert combined({"novelty": 1.0, "diversity": 0.5, "on_task": 0.5}) == 0.55
 
 
 def test_a_run_records_signals_and_ranks_on_every_pair() -> None:
@@ -247,3 +249,24 @@ def test_a_run_records_signals_and_ranks_on_every_pair() -> None:
         assert all(0.0 <= v <= 1.0 for v in record["signals"].values())
     first = min(run.samples, key=lambda s: s.rank or 99)
     assert first.score == max(s.score for s in run.samples)
+
+
+def test_the_labelled_real_pairs_still_load_and_rank_better_than_the_old_score(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # benchmarks/rank_quality.py over benchmarks/data/labelled_pairs.json: it keeps working as
+    # the taxonomy's leaves change, and the ranking does not fall back below the old score.
+    import importlib.util
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[2] / "benchmarks" / "rank_quality.py"
+    spec = importlib.util.spec_from_file_location("rank_quality", script)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.main([]) == 0
+    summary = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("mean AUC"))
+    found = re.search(r"before (\d\.\d+), now (\d\.\d+);", summary)
+    assert found, summary
+    before, now = float(found[1]), float(found[2])
+    assert now > before and now > 0.5, summary
