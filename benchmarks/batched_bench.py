@@ -11,7 +11,10 @@ lengths stay comparable. The contenders:
 - raw: llama_cpp.Llama.create_completion, one request after the other (llama-cpp-python keeps
   the prompt prefix it has in its KV cache between calls, so raw does not re-evaluate the shared
   system prompt either);
-- ours/S: LlamaCppBackend(n_seq_max=S).complete(all requests), S sequences per step at most.
+- ours/S: LlamaCppBackend(n_seq_max=S).complete(all requests), S sequences per step at most;
+- decode alone/S: llama_decode steps of S sequences after the shared prompt, no sampling, no
+  Python between steps but filling the batch: what llama.cpp's kernels allow on this CPU. Its
+  ratio to decode alone/1 is the ceiling for any batching here, printed beside ours.
 
 Each contender runs in a child process of its own (peak RSS is its own; the model loads before
 the clock starts), and the contenders take turns run by run so that load from elsewhere on the
@@ -77,6 +80,8 @@ def child(args: argparse.Namespace) -> dict[str, Any]:
     path = args.model or default_model_path()
     asks = requests(args.requests, args.max_tokens)
     n_ctx = args.n_ctx
+    if args.child.startswith("alone"):
+        return decode_alone(path, args, int(args.child[5:]))
     if args.child == "raw":
         tokenizer = LlamaCppBackend(path, n_ctx=n_ctx, n_threads=args.threads)
         prompts: list[Any] = [tokenizer._tokenize(r) for r in asks]  # the tokens ours decodes
@@ -120,6 +125,38 @@ def child(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def decode_alone(path: str, args: argparse.Namespace, sequences: int) -> dict[str, Any]:
+    """llama_decode alone: the shared prompt once, copied to each sequence, then max_tokens
+    steps of one fixed token per sequence (the same context, threads and batch size as ours)."""
+    import llama_cpp
+
+    from taxonbot.runtime.batched import BatchedContext
+    from taxonbot.runtime.llamacpp import LlamaCppBackend
+
+    backend = LlamaCppBackend(path, n_ctx=args.n_ctx, n_threads=args.threads)
+    prompt: Any = backend._tokenize(requests(1, 1)[0])  # the prompt ours decodes first
+    engine = BatchedContext(backend._llm.model, args.n_ctx, args.threads, max(sequences, 1))
+    engine._decode([(t, p, 0, p == len(prompt) - 1) for p, t in enumerate(prompt)], prompt=True)
+    for seq in range(1, sequences):
+        llama_cpp.llama_memory_seq_cp(engine._mem, 0, seq, -1, -1)
+    start, cpu = time.perf_counter(), _cpu()
+    for step in range(args.max_tokens):
+        rows = [(prompt[-1], len(prompt) + step, seq, True) for seq in range(sequences)]
+        engine._decode(rows, prompt=False)
+    seconds, cpu = time.perf_counter() - start, _cpu() - cpu
+    engine.close()
+    backend.close()
+    n = sequences * args.max_tokens
+    return {
+        "tokens": n,
+        "seconds": seconds,
+        "cpu_seconds": cpu,
+        "submitted": 1,
+        "evaluated": 1,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
 def _cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
@@ -151,7 +188,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.child:
         print(json.dumps(child(args)))
         return 0
-    contenders = ["raw", *(str(s) for s in args.sequences)]
+    contenders = ["raw", *(str(s) for s in args.sequences), "alone1"]
+    contenders += [f"alone{s}" for s in args.sequences]
     results: dict[str, list[dict[str, Any]]] = {c: [] for c in contenders}
     for _ in range(args.runs):
         for contender in contenders:
@@ -180,14 +218,31 @@ def report(args: argparse.Namespace, results: dict[str, list[dict[str, Any]]]) -
         ]
         share = sum(r["evaluated"] for r in runs) / sum(r["submitted"] for r in runs)
         name = "raw single-stream" if contender == "raw" else f"ours, {contender} seqs"
+        if contender.startswith("alone"):
+            name = f"decode alone, {contender[5:]}"
         peak = max(r["peak_rss_mb"] for r in runs)
         lines.append(
             f"{name:<18}{' '.join(f'{x:.1f}' for x in rates):>22}"
             f"{' '.join(f'{x:.2f}' for x in ratios):>18}{statistics.median(ratios):>7.2f}"
             f"{statistics.median(per_cpu):>12.2f}{share:>11.3f}{peak:>7.0f} MB"
         )
-    tokens = {c: [r["tokens"] for r in runs] for c, runs in results.items()}
+    tokens = {c: [r["tokens"] for r in runs] for c, runs in results.items() if c[0] != "a"}
     lines.append(f"completion tokens per run: {tokens}")
+    alone = [r["tokens"] / r["seconds"] for r in results["alone1"]]
+    for s in args.sequences:
+        ceiling = [
+            (r["tokens"] / r["seconds"]) / a
+            for r, a in zip(results[f"alone{s}"], alone, strict=True)
+        ]
+        ours = [
+            (r["tokens"] / r["seconds"]) / (b["tokens"] / b["seconds"])
+            for r, b in zip(results[str(s)], raw, strict=True)
+        ]
+        lines.append(
+            f"{s} sequences: llama_decode alone gains {statistics.median(ceiling):.2f}x over one "
+            f"sequence (the ceiling on this CPU); ours gains {statistics.median(ours):.2f}x over "
+            f"raw, {statistics.median(ours) / statistics.median(ceiling):.0%} of the ceiling"
+        )
     return "\n".join(lines)
 
 
