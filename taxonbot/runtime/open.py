@@ -15,7 +15,7 @@ from taxonbot.runtime import open_backend
 from taxonbot.runtime.base import BackendError, ModelBackend
 from taxonbot.runtime.catalogue import Catalogue, CatalogueEntry, default_catalogue
 from taxonbot.runtime.choice import ModelChoice
-from taxonbot.runtime.modelcache import cache_dir, cached_path, recorded_failure
+from taxonbot.runtime.modelcache import cache_dir, cached_path, file_sha256, recorded_failure
 
 DEFAULT = "llama.cpp"
 SETUP = "bash scripts/setup.sh full"
@@ -108,10 +108,21 @@ def _choice(asked: str, entry: CatalogueEntry, reason: str) -> ModelChoice:
 
 
 def _file_choice(asked: str, catalogue: Catalogue, cache: Path) -> ModelChoice:
-    """A path: a catalogue model's when it is that model's verified place in the cache."""
+    """A path: a catalogue model's when it is that model's verified place in the cache, or a
+    file elsewhere with that model's size and sha256 (the same bytes: the same measured judges;
+    hashed only when the size matches, about 2 s a GB)."""
     path = Path(asked)
     for entry in catalogue.models.values():
         if cached_path(entry, cache) == path:
+            return _choice(asked, entry, "")
+    try:
+        size = path.stat().st_size
+        same = [e for e in catalogue.models.values() if e.size == size and e.sha256]
+        digest = file_sha256(path) if same else ""
+    except OSError:  # not there or unreadable: opening it will say so
+        same, digest = [], ""
+    for entry in same:
+        if entry.sha256 == digest:
             return _choice(asked, entry, "")
     return ModelChoice(asked, path.name, "file")
 

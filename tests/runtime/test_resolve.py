@@ -164,6 +164,24 @@ def test_a_path_into_the_cache_is_known_by_its_catalogue_name(
     assert (choice.name, choice.licence) == ("qwen2.5-coder-1.5b", "Apache-2.0")
 
 
+def test_a_copy_elsewhere_with_the_catalogue_hash_is_known_by_its_name(
+    catalogue: Catalogue, tmp_path: Path
+) -> None:
+    # the bundled entry's bytes (its size and sha256 are in the catalogue) copied elsewhere:
+    # the same model, so the same measured judges; one byte different is just a file
+    copy = tmp_path / "elsewhere" / "mine.gguf"
+    copy.parent.mkdir()
+    copy.write_bytes(BUNDLED)
+    cache = tmp_path / "cache"
+    _, choice = resolve(ModelSpec(str(copy)), catalogue=catalogue, cache=cache)
+    assert (choice.name, choice.source) == ("smollm2-135m", "bundled")
+    copy.write_bytes(BUNDLED[:-1] + b"X")
+    _, choice = resolve(ModelSpec(str(copy)), catalogue=catalogue, cache=cache)
+    assert (choice.name, choice.source) == ("mine.gguf", "file")
+    _, choice = resolve(ModelSpec(str(tmp_path / "gone.gguf")), catalogue=catalogue, cache=cache)
+    assert (choice.name, choice.source) == ("gone.gguf", "file")
+
+
 def test_open_model_opens_the_resolved_file_and_never_a_silent_substitute(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
