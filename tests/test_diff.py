@@ -411,3 +411,51 @@ def test_a_leaf_change_compares_by_path_status_and_blob() -> None:
     assert LeafChange("added", "a/qna.yaml", None, "1" * 40, "knowledge") == LeafChange(
         "added", "a/qna.yaml", None, "1" * 40
     )
+
+
+# ---- a file name a terminal would act on -----------------------------------------------------
+
+# U+202E reorders the rest of the line, U+0085 is a C1 line break, U+2028 a line separator, DEL
+# a control: each is legal in a Linux file name and git stores it as it is.
+HOSTILE = "knowledge/a\u202eb\x85c\u2028d\x7fe caf\u00e9 \u732b"
+HOSTILE_ESCAPED = "knowledge/a\\u202eb\\u0085c\\u2028d\\u007fe café 猫"
+HOSTILE_RAW = ("\u202e", "\x85", "\u2028", "\x7f")
+
+
+@pytest.fixture
+def hostile_leaf(taxonomy: Path) -> str:
+    write_leaf(HOSTILE, "hostile")
+    commit("a leaf whose folder name holds bidi, C1, U+2028 and DEL")
+    path = f"{HOSTILE}/qna.yaml"
+    assert [c.path for c in changed_leaves("main").changes] == [path]  # git kept the name
+    return path
+
+
+def test_the_json_format_escapes_what_a_terminal_would_act_on(
+    hostile_leaf: str, capfdbinary: pytest.CaptureFixture[bytes]
+) -> None:
+    """Each such character is a `\\u` escape in the bytes written (readable non-ASCII stays),
+    and the JSON loads back the exact path."""
+    assert main(["diff", "--base", "main", "--format", "json"]) == 0
+    out = capfdbinary.readouterr().out
+    assert f'"path": "{HOSTILE_ESCAPED}/qna.yaml"'.encode() in out
+    assert not [raw for raw in HOSTILE_RAW if raw.encode() in out]
+    assert json.loads(out)["leaves"][0]["path"] == hostile_leaf
+
+
+def test_the_text_format_quotes_such_a_path_with_the_same_escapes(
+    hostile_leaf: str, capfdbinary: pytest.CaptureFixture[bytes]
+) -> None:
+    """Quoted as a JSON string, the way a name with a newline already was; a bidi override
+    alone is enough to quote a name."""
+    write_leaf("knowledge/only\u202ebidi", "bidi")
+    commit("a leaf whose folder name holds only a bidi override")
+    assert main(["diff", "--base", "main"]) == 0
+    out = capfdbinary.readouterr().out
+    lines = out.decode().split("\n")
+    assert lines[:2] == [
+        f'added     "{HOSTILE_ESCAPED}/qna.yaml"',
+        'added     "knowledge/only\\u202ebidi/qna.yaml"',
+    ]
+    assert json.loads(lines[0].split(maxsplit=1)[1]) == hostile_leaf
+    assert not [raw for raw in HOSTILE_RAW if raw.encode() in out]

@@ -14,11 +14,11 @@ missing the base, not a repository); the message says what to do.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from taxonbot import jsontext
 from taxonbot.exits import Exit
 from taxonbot.taxonomy.diff import ChangedLeaves, changed_leaves
 
@@ -96,12 +96,14 @@ def render_json(leaves: ChangedLeaves, ref: str) -> str:
             for c in leaves.changes
         ],
     }
-    return json.dumps(body, indent=2) + "\n"
+    return jsontext.dumps(body, indent=2) + "\n"
 
 
 def _shown(path: str) -> str:
-    """A path with control characters (a newline in a file name) is quoted, as git does."""
-    return json.dumps(path) if any(ch < " " or ch == "\x7f" for ch in path) else path
+    """A path with a character `str.isprintable()` refuses (the policy of taxonbot.terminal: a
+    newline, C1, DEL, bidi, zero-width, U+2028) is quoted as a JSON string with those characters
+    escaped, as git quotes odd names: one line, nothing a terminal acts on, and unambiguous."""
+    return path if path.isprintable() else jsontext.dumps(path)
 
 
 RENDERERS: dict[str, Callable[[ChangedLeaves, str], str]] = {

@@ -9,14 +9,20 @@ over gloo on CPUs — so the sharded path the GPU cluster runs is the one our CP
 
 Checkpoints of a sharded run are torch distributed checkpoints (each process writes its own
 shards: `__R_0.distcp` and `.metadata`), with the scheduler and every process's random state
-beside them; the final model is gathered whole on the main process and saved as usual.
+beside them; the final model is gathered whole on the main process and saved as usual. Either
+way a save the disk refuses (full, over quota) raises the disk's OSError (`disk_refusal`), which
+the checkpoint turns into one sentence (taxonbot.diskwrite.DiskError).
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
+import io
+import os
 import pickle
 import random
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,6 +30,11 @@ from typing import Any
 from taxonbot.train import TrainError
 
 SCHEDULER = "scheduler.pt"
+FULL = (errno.ENOSPC, errno.EDQUOT)
+PROBE = ".disk-probe"  # written and removed in a checkpoint folder whose save failed
+PROBE_BYTES = 4096  # one block of a usual file system
+RUST_ERROR = "SafetensorError"  # its message ends in Rust's io::Error: "... (os error 28)"
+RUST_OS_ERROR = re.compile(r"\(os error (\d+)\)")
 
 
 class Replicated:
@@ -56,7 +67,8 @@ class Replicated:
         self.accelerator.clip_grad_norm_(model.parameters(), max_norm)
 
     def save(self, folder: Path, model: Any, optimizer: Any, scheduler: Any) -> None:
-        self.accelerator.save_state(str(folder))
+        with disk_refusal(folder):  # accelerate writes with torch.save and safetensors
+            self.accelerator.save_state(str(folder))
 
     def load(self, folder: Path, model: Any, optimizer: Any, scheduler: Any) -> None:
         self.accelerator.load_state(str(folder))
@@ -167,9 +179,14 @@ class Sharded(Replicated):
         from torch.distributed.checkpoint.state_dict import get_state_dict
 
         weights, moments = get_state_dict(model, optimizer)
-        dcp.save({"model": weights, "optimizer": moments}, checkpoint_id=str(folder))
+        with disk_refusal(folder):
+            dcp.save({"model": weights, "optimizer": moments}, checkpoint_id=str(folder))
         if self.accelerator.is_main_process:
-            torch.save(scheduler.state_dict(), folder / SCHEDULER)
+            # Serialized in memory (under 2 KB: a few numbers a parameter group), written by
+            # Python: a full disk is then the OSError itself, not torch's RuntimeError.
+            serialized = io.BytesIO()
+            torch.save(scheduler.state_dict(), serialized)
+            (folder / SCHEDULER).write_bytes(serialized.getvalue())
         with open(folder / self.random_file(), "wb") as handle:
             pickle.dump(random_states(), handle)
 
@@ -204,6 +221,84 @@ class Sharded(Replicated):
 
     def unwrap(self, model: Any) -> Any:
         return model
+
+
+@contextlib.contextmanager
+def disk_refusal(folder: Path) -> Iterator[None]:
+    """A save into `folder` that the disk refused (ENOSPC, EDQUOT) raises the disk's OSError,
+    whatever the library that wrote made of it (torch 2.13, safetensors 0.8, seen on a full
+    tmpfs):
+
+    - torch.save to a path writes in C++: RuntimeError ("[enforce fail at inline_container.cc]
+      ... unexpected pos"), with no OSError anywhere in it;
+    - torch.save to a Python file: the same RuntimeError, the OSError in its `__context__`;
+    - safetensors: SafetensorError, the errno only in its message, in the form Rust's
+      io::Error always prints ("No space left on device (os error 28)"); it removes the partial
+      file, so the disk has room again afterwards;
+    - torch.distributed.checkpoint: CheckpointException (a BaseException) holding each process's
+      error in `failures`; those of other processes arrive pickled, without `__context__`.
+
+    An OSError of a full disk in that chain, or Rust's "(os error N)", is the answer. Failing
+    that, one block written into `folder`, where torch's partial files still lie, asks the disk
+    itself. Any other failure is raised as it was.
+    """
+    try:
+        yield
+    except OSError:
+        raise
+    except BaseException as error:
+        if not (isinstance(error, Exception) or _is_checkpoint_exception(error)):
+            raise  # KeyboardInterrupt, SystemExit
+        refused = _refusal_in(error) or _probe(folder)
+        if refused is None:
+            raise
+        # A fresh error: its filename would name the probe or a file in the temporary folder;
+        # without one, the checkpoint's message names the checkpoint.
+        raise OSError(refused.errno, refused.strerror) from error
+
+
+def _is_checkpoint_exception(error: BaseException) -> bool:
+    from torch.distributed.checkpoint.api import CheckpointException
+
+    return isinstance(error, CheckpointException)
+
+
+def _refusal_in(error: BaseException) -> OSError | None:
+    """The first full-disk OSError among `error`, its causes and contexts, and the errors of a
+    CheckpointException's processes (a SafetensorError's errno made one)."""
+    seen: set[int] = set()
+    waiting: list[BaseException | None] = [error]
+    while waiting:
+        current = waiting.pop(0)
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, OSError) and current.errno in FULL:
+            return current
+        rust = RUST_OS_ERROR.search(str(current)) if type(current).__name__ == RUST_ERROR else None
+        if rust is not None and int(rust[1]) in FULL:
+            return OSError(int(rust[1]), os.strerror(int(rust[1])))
+        waiting += [current.__cause__, current.__context__]
+        failures = getattr(current, "failures", None)
+        if isinstance(failures, dict):
+            waiting += [f[0] for f in failures.values() if isinstance(f, tuple) and f]
+    return None
+
+
+def _probe(folder: Path) -> OSError | None:
+    """The disk's OSError if it refuses one more block in `folder` now; None if it takes it."""
+    probe = folder / PROBE
+    try:
+        with open(probe, "wb") as handle:
+            handle.write(bytes(PROBE_BYTES))
+            handle.flush()
+            os.fsync(handle.fileno())
+    except OSError as error:
+        return error if error.errno in FULL else None
+    finally:
+        with contextlib.suppress(OSError):
+            probe.unlink()
+    return None
 
 
 def random_states() -> dict[str, Any]:

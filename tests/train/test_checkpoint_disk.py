@@ -13,6 +13,7 @@ import pytest
 from taxonbot.diskwrite import DiskError
 from taxonbot.exits import Exit
 from taxonbot.train.checkpoint import FOLDER, CheckpointStore
+from taxonbot.train.parallel import PROBE, disk_refusal
 
 
 def test_a_file_where_the_checkpoints_go_is_said_before_training(tmp_path: Path) -> None:
@@ -69,3 +70,85 @@ def test_a_phase_with_a_file_in_the_way_stops_before_reading_the_model(tmp_path:
     config = TrainConfig(checkpoint_every=1)
     with pytest.raises(DiskError, match=f"{out / FOLDER} is a file, not a folder"):
         train_phase(tmp_path / "no-model-here", [], config, out)
+
+
+# ---- disk_refusal: what torch and safetensors make of a full disk, back to the OSError ---------
+# The real writers on a full disk: tests/train/test_checkpoint_full_disk.py (model tier). Here
+# each failure is built the way the library builds it (seen on a full tmpfs, torch 2.13,
+# safetensors 0.8), so the fast tier holds the rules without torch.
+
+
+class SafetensorError(Exception):
+    """safetensors' exception (a PyO3 class of that name) carries Rust's io::Error as text."""
+
+
+def full() -> OSError:
+    return OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+def raised_by_torch_writing_to_a_python_file() -> RuntimeError:
+    """torch.save to a file object: the write's OSError, then RuntimeError from the zip
+    writer's end (`unexpected pos`), raised while the OSError was handled: its __context__."""
+    error = RuntimeError("[enforce fail at inline_container.cc:672] . unexpected pos 704 vs 598")
+    error.__context__ = full()
+    return error
+
+
+def refused(folder: Path, error: BaseException) -> BaseException:
+    with pytest.raises(BaseException) as caught, disk_refusal(folder):
+        raise error
+    return caught.value
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        raised_by_torch_writing_to_a_python_file(),
+        SafetensorError(
+            "Error while serializing: I/O error: No space left on device (os error 28)"
+        ),
+        SafetensorError(f"I/O error: Disk quota exceeded (os error {errno.EDQUOT})"),
+    ],
+    ids=["torch-file-object", "safetensors-full", "safetensors-quota"],
+)
+def test_a_library_error_from_a_full_disk_becomes_the_disks_oserror(
+    tmp_path: Path, error: Exception
+) -> None:
+    out = refused(tmp_path, error)
+    assert type(out) is OSError and out.errno in (errno.ENOSPC, errno.EDQUOT)
+    assert out.filename is None and out.__cause__ is error
+    assert "disk is full" in str(CheckpointStore(tmp_path).cannot_write(out, 2))
+
+
+def test_an_oserror_is_let_through_as_it_is(tmp_path: Path) -> None:
+    named = OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), "scheduler.pt")
+    assert refused(tmp_path, named) is named
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        RuntimeError("[enforce fail at inline_container.cc:672] . unexpected pos 704"),
+        SafetensorError("Error while serializing: I/O error: Permission denied (os error 13)"),
+        ValueError("(os error 28) in a message of another library"),
+    ],
+    ids=["torch-but-room-left", "safetensors-not-full", "not-safetensors"],
+)
+def test_a_failure_on_a_disk_with_room_is_raised_as_it_was(
+    tmp_path: Path, error: Exception
+) -> None:
+    """The probe (one block written into the folder) succeeds, so the disk is not full: the
+    library's error stands, and the probe leaves no file behind."""
+    assert refused(tmp_path, error) is error
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full here")
+def test_the_probe_asks_the_disk_where_torch_kept_no_oserror(tmp_path: Path) -> None:
+    """torch.save to a path writes in C++ and keeps no OSError: the probe's own write meets the
+    full disk (/dev/full, full(4): writes fail with ENOSPC)."""
+    (tmp_path / PROBE).symlink_to("/dev/full")
+    error = RuntimeError("[enforce fail at inline_container.cc:672] . unexpected pos 576 vs 534")
+    out = refused(tmp_path, error)
+    assert type(out) is OSError and out.errno == errno.ENOSPC and out.__cause__ is error
+    assert not (tmp_path / PROBE).exists(), "the probe is removed"

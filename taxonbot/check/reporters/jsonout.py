@@ -2,29 +2,18 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from taxonbot import __version__
+from taxonbot import __version__, jsontext
 from taxonbot.check.reporters.report import CheckReport
 
 FORMAT = "taxonbot-check/1"
 
 
 def render(report: CheckReport) -> str:
-    return screen_safe(json.dumps(as_dict(report), ensure_ascii=False)) + "\n"
-
-
-def screen_safe(text: str) -> str:
-    """JSON text with every character `str.isprintable()` refuses (as taxonbot.terminal does:
-    C1 controls, DEL, bidi and zero-width characters, U+2028/U+2029) written as its `\\u`
-    escape. json.dumps(ensure_ascii=False) leaves those raw, and a terminal that prints the JSON
-    acts on them (U+009B starts an escape sequence on some). Such characters only occur inside
-    JSON strings, so the text parses to the very same values; other non-ASCII stays readable.
-    """
-    if text.isprintable():  # one C-level pass; nearly every report stops here
-        return text
-    return "".join(ch if ch.isprintable() else json.dumps(ch)[1:-1] for ch in text)
+    """One line of JSON; what a terminal would act on (C1, DEL, bidi, U+2028) is `\\u`-escaped
+    (taxonbot.jsontext), readable non-ASCII is kept."""
+    return jsontext.dumps(as_dict(report)) + "\n"
 
 
 def as_dict(report: CheckReport) -> dict[str, Any]:
