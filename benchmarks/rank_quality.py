@@ -29,11 +29,10 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from taxonbot.sdg.blocks import MIN_CONTEXT_WORDS  # noqa: E402
+from taxonbot.sdg.blocks import MIN_CONTEXT_WORDS, unusable  # noqa: E402
 from taxonbot.sdg.grounding import support  # noqa: E402
 from taxonbot.sdg.labelled import roc_auc  # noqa: E402
 from taxonbot.sdg.leafjob import leaf_job  # noqa: E402
-from taxonbot.sdg.replies import about_itself, degenerate  # noqa: E402
 from taxonbot.sdg.sample import LeafJob, Sample  # noqa: E402
 from taxonbot.sdg.signals import combined, jaccard, profile, signals, words  # noqa: E402
 
@@ -54,14 +53,9 @@ def before(sample: Sample, job: LeafJob, kept: list[frozenset[str]]) -> float:
 
 
 def rejected_now(sample: Sample, job: LeafJob) -> bool:
-    """What blocks.unusable now rejects: a context too short, a reply in the model's voice."""
-    if sample.context and len(sample.context.split()) < MIN_CONTEXT_WORDS:
-        return True
-    seeds = " ".join(f"{s.question} {s.answer} {s.context}" for s in job.seeds)
-    return any(
-        degenerate(text) or about_itself(text, f"{seeds} {sample.context}")
-        for text in (sample.question, sample.answer)
-    )
+    """What blocks.unusable now rejects: a reply in the model's voice, a context too short."""
+    fields = ("question", "answer", "context") if sample.context else ("question", "answer")
+    return any(unusable(job, sample, field) for field in fields)
 
 
 def leaf_scores(leaf: dict[str, Any]) -> dict[str, Any]:

@@ -123,7 +123,7 @@ def generate(spec: BlockSpec, ctx: RunContext, samples: list[Sample]) -> None:
             continue
         fill(spec, sample, done.text)
         fields = ("question", "answer") if spec.output == "question_answer" else (spec.output,)
-        problem = next((f"{f}: {p}" for f in fields if (p := unusable(ctx, sample, f))), "")
+        problem = next((f"{f}: {p}" for f in fields if (p := unusable(ctx.job, sample, f))), "")
         cut = cut_off(spec, ctx, sample, done)
         # A loop says more than where the cap cut it; a cut says more than the empty part it left.
         if problem and (not cut or problem.endswith(LOOPING)):
@@ -170,11 +170,11 @@ def best_question(spec: BlockSpec, ctx: RunContext, samples: list[Sample]) -> No
                 sample.reject(spec.name, cut_off(spec, ctx, sample, cut))
             continue
         sample.question = max(texts, key=lambda q: question_fit(q, sample.answer))
-        if problem := unusable(ctx, sample, "question"):
+        if problem := unusable(ctx.job, sample, "question"):
             sample.reject(spec.name, f"question: {problem}")
 
 
-def unusable(ctx: RunContext, sample: Sample, field: str) -> str:
+def unusable(job: LeafJob, sample: Sample, field: str) -> str:
     """Why the sample's generated `field` cannot be trained on, or '': degenerate text, or the
     model speaking about itself where neither the seeds nor the sample's context do."""
     text = getattr(sample, field)
@@ -182,7 +182,7 @@ def unusable(ctx: RunContext, sample: Sample, field: str) -> str:
         return problem
     if field == "context" and (n := len(text.split())) < MIN_CONTEXT_WORDS:
         return f"too short to answer from ({n} words; a context needs {MIN_CONTEXT_WORDS} or more)"
-    seeds = " ".join(f"{s.question} {s.answer} {s.context}" for s in ctx.job.seeds)
+    seeds = " ".join(f"{s.question} {s.answer} {s.context}" for s in job.seeds)
     return about_itself(text, f"{seeds} {sample.context}")
 
 
