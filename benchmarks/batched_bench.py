@@ -11,7 +11,9 @@ lengths stay comparable. The contenders:
 - raw: llama_cpp.Llama.create_completion, one request after the other (llama-cpp-python keeps
   the prompt prefix it has in its KV cache between calls, so raw does not re-evaluate the shared
   system prompt either);
-- ours/S: LlamaCppBackend(n_seq_max=S).complete(all requests), S sequences per step at most;
+- ours/S: LlamaCppBackend(n_seq_max=S).complete(all requests), S sequences per step at most
+  (continuous batching: a request takes a slot as soon as one frees); "width" is the mean
+  number of sequences per decode step;
 - decode alone/S: llama_decode steps of S sequences after the shared prompt, no sampling, no
   Python between steps but filling the batch: what llama.cpp's kernels allow on this CPU. Its
   ratio to decode alone/1 is the ceiling for any batching here, printed beside ours.
@@ -101,6 +103,7 @@ def child(args: argparse.Namespace) -> dict[str, Any]:
         evaluated = int(llama_cpp.llama_perf_context(llm.ctx).n_p_eval)
         submitted = sum(len(p) for p in prompts)
         llm.close()
+        width = 1.0
     else:
         backend = LlamaCppBackend(
             path, n_ctx=n_ctx, n_threads=args.threads, n_seq_max=int(args.child)
@@ -114,6 +117,9 @@ def child(args: argparse.Namespace) -> dict[str, Any]:
         tokens = sum(c.completion_tokens for c in done)
         submitted = sum(c.prompt_tokens for c in done)
         evaluated = sum(c.prompt_tokens_evaluated for c in done)
+        assert backend._engine is not None
+        clocks = backend._engine.clocks
+        width = clocks.stepped / max(1, clocks.steps)
         backend.close()
     return {
         "tokens": tokens,
@@ -121,6 +127,7 @@ def child(args: argparse.Namespace) -> dict[str, Any]:
         "cpu_seconds": cpu,
         "submitted": submitted,
         "evaluated": evaluated,
+        "width": width,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
 
@@ -130,19 +137,21 @@ def decode_alone(path: str, args: argparse.Namespace, sequences: int) -> dict[st
     steps of one fixed token per sequence (the same context, threads and batch size as ours)."""
     import llama_cpp
 
-    from taxonbot.runtime.batched import BatchedContext
+    from taxonbot.runtime.batched import HOLDER, BatchedContext
+    from taxonbot.runtime.batchplan import Row
     from taxonbot.runtime.llamacpp import LlamaCppBackend
 
     backend = LlamaCppBackend(path, n_ctx=args.n_ctx, n_threads=args.threads)
     prompt: Any = backend._tokenize(requests(1, 1)[0])  # the prompt ours decodes first
     engine = BatchedContext(backend._llm.model, args.n_ctx, args.threads, max(sequences, 1))
-    engine._decode([(t, p, 0, p == len(prompt) - 1) for p, t in enumerate(prompt)], prompt=True)
-    for seq in range(1, sequences):
-        llama_cpp.llama_memory_seq_cp(engine._mem, 0, seq, -1, -1)
+    last = len(prompt) - 1
+    engine._decode([Row(t, p, [HOLDER], p == last) for p, t in enumerate(prompt)], 0)
+    for seq in range(1, sequences + 1):
+        llama_cpp.llama_memory_seq_cp(engine._mem, HOLDER, seq, -1, -1)
     start, cpu = time.perf_counter(), _cpu()
     for step in range(args.max_tokens):
-        rows = [(prompt[-1], len(prompt) + step, seq, True) for seq in range(sequences)]
-        engine._decode(rows, prompt=False)
+        rows = [Row(prompt[-1], len(prompt) + step, [seq], True) for seq in range(1, sequences + 1)]
+        engine._decode(rows, len(rows))
     seconds, cpu = time.perf_counter() - start, _cpu() - cpu
     engine.close()
     backend.close()
@@ -153,6 +162,7 @@ def decode_alone(path: str, args: argparse.Namespace, sequences: int) -> dict[st
         "cpu_seconds": cpu,
         "submitted": 1,
         "evaluated": 1,
+        "width": float(sequences),
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
 
@@ -206,7 +216,7 @@ def report(args: argparse.Namespace, results: dict[str, list[dict[str, Any]]]) -
         f"{model}, {args.threads} threads, {args.requests} requests x max_tokens "
         f"{args.max_tokens}, temperature 0.7, {args.runs} turns (each run a fresh process)",
         f"{'contender':<18}{'tokens/s per turn':>22}{'x raw per turn':>18}{'x raw':>7}"
-        f"{'x raw/CPU-s':>12}{'eval/subm':>11}{'peak RSS':>10}",
+        f"{'x raw/CPU-s':>12}{'eval/subm':>11}{'width':>7}{'peak RSS':>10}",
     ]
     raw = results["raw"]
     for contender, runs in results.items():
@@ -221,10 +231,11 @@ def report(args: argparse.Namespace, results: dict[str, list[dict[str, Any]]]) -
         if contender.startswith("alone"):
             name = f"decode alone, {contender[5:]}"
         peak = max(r["peak_rss_mb"] for r in runs)
+        width = statistics.mean(r["width"] for r in runs)
         lines.append(
             f"{name:<18}{' '.join(f'{x:.1f}' for x in rates):>22}"
             f"{' '.join(f'{x:.2f}' for x in ratios):>18}{statistics.median(ratios):>7.2f}"
-            f"{statistics.median(per_cpu):>12.2f}{share:>11.3f}{peak:>7.0f} MB"
+            f"{statistics.median(per_cpu):>12.2f}{share:>11.3f}{width:>7.1f}{peak:>7.0f} MB"
         )
     tokens = {c: [r["tokens"] for r in runs] for c, runs in results.items() if c[0] != "a"}
     lines.append(f"completion tokens per run: {tokens}")

@@ -1,14 +1,17 @@
 """Several sequences decoded together on one llama.cpp context, through llama-cpp-python's
 low-level bindings (llama_batch, llama_decode, the KV "memory" and the sampler chain).
 
-A call runs its jobs in groups of at most `n_seq_max` sequences whose prompts, generation
-budgets and shared prefix fit the context at once. In a group the prompts' common prefix (the
-system prompt and seed examples of an SDG round) is evaluated once into sequence 0 and copied
-to the others (llama_memory_seq_cp: with a unified KV cache the copy shares the cells), each
-sequence then evaluates its own suffix, and every step decodes one token for each live sequence
-in one llama_batch. The prefix stays in the cache after the call, so the next call's shared
-prefix is not evaluated again. Sampling is llama.cpp's own sampler chain, one per sequence,
-with a grammar checked lazily (see Sampler).
+Continuous batching: up to `n_seq_max` requests decode at once, one token each per step in one
+llama_batch, and a request that ends frees its slot for the next one at once, its prompt
+evaluated in the same llama_batch as the others' next tokens. Requests run in token order, so
+that neighbours share the longest prefix. Sequence 0 holds a prompt prefix that the requests
+still to come share (the system prompt and seed examples of an SDG round): a request that joins
+gets those cells copied (llama_memory_seq_cp: with a unified KV cache the copy shares the
+cells) and evaluates only the rest; requests that join together evaluate what they share in
+one row (a token with several sequence ids), sequence 0 included where it takes up a new
+prefix. The prefix stays after the call, so the next call's shared prompt is not evaluated
+again. Sampling is llama.cpp's own sampler chain, one per request, with a grammar checked
+lazily (see Sampler). The arithmetic (budgets, cells, shared rows) is in batchplan.py.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import os
 import sys
 import tempfile
 import time
+from collections import deque
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -26,10 +30,11 @@ from typing import Any
 import llama_cpp
 
 from taxonbot.runtime.base import BackendError
-from taxonbot.runtime.batchplan import plan_groups
+from taxonbot.runtime.batchplan import Row, budget, cells, prompt_rows
 from taxonbot.runtime.sampling import Sampler, chain_for
 
 MAX_SEQUENCES = 8  # sequences decoded per step; more buys little on a few CPU cores
+HOLDER = 0  # the sequence that keeps the shared prompt prefix between requests and calls
 _MAX_CAPTURED = 4096  # bytes of llama.cpp's stderr kept for an error message
 
 
@@ -50,64 +55,75 @@ class Outcome:
     text: bytes = b""
     finish_reason: str = "length"  # "stop" | "length" | "error"
     completion_tokens: int = 0
-    evaluated: int = 0  # prompt tokens this job's sequence computed (a shared prefix counts once)
-    seconds: float = 0.0  # this job's share of the wall time (a step's time split among its jobs)
+    evaluated: int = 0  # prompt tokens this job's sequence computed (a shared row counts once)
+    seconds: float = 0.0  # this job's share of the wall time (a batch's time split by its rows)
     error: str = ""
 
 
 @dataclass
 class _Live:
-    """A sequence being decoded."""
+    """A request holding a sequence."""
 
     seq: int
     job: Job
     out: Outcome
     sampler: Sampler
     budget: int  # completion tokens it may make (max_tokens, less where the context ends)
+    start: int  # prompt positions copied from the holder when it joined
+    shared: int  # its leading cells that the holder holds too
     pos: int = 0  # the next position in its sequence
     last: int = 0  # the token to feed next
+    started: bool = False  # its prompt is evaluated and its first token sampled
     done: bool = False
+
+    def cells(self) -> int:
+        return cells(len(self.job.tokens), self.budget, self.shared)
 
 
 @dataclass
 class Clocks:
     """Our own clocks around llama_decode (llama.cpp's perf counters count any batch of more
-    than one token, a step of several sequences included, as prompt evaluation), and counts."""
+    than one token, a step of several sequences included, as prompt evaluation), and counts.
+    A batch that mixes prompt rows and generated tokens splits its time between the two
+    clocks by rows."""
 
-    prompt_seconds: float = 0.0  # decoding prompts (prefixes and suffixes)
+    prompt_seconds: float = 0.0  # evaluating prompts
     decode_seconds: float = 0.0  # decoding generated tokens, one per live sequence a step
-    steps: int = 0
-    groups: int = 0
+    steps: int = 0  # llama_decode calls that decoded generated tokens
+    stepped: int = 0  # generated tokens those steps decoded (stepped / steps: the batch width)
+    joined: int = 0  # requests that joined while others were decoding (a freed slot refilled)
     sample_seconds: float = 0.0  # choosing tokens (the sampler chains and grammars)
     resampled: int = 0  # tokens a grammar rejected after the draw, drawn again under it
 
 
-MIN_SHARED = 16  # tokens a follower must share with a leader for a copy to be worth a pass
-
-
 class BatchedContext:
-    """A llama.cpp context of `n_ctx` cells shared by up to `n_seq_max` sequences."""
+    """A llama.cpp context of `n_ctx` cells shared by up to `n_seq_max` requests at once."""
 
     def __init__(
         self, model: Any, n_ctx: int, n_threads: int, n_seq_max: int = MAX_SEQUENCES
     ) -> None:
         params = llama_cpp.llama_context_default_params()
         self.n_ctx, self.n_seq_max, self.n_batch = n_ctx, n_seq_max, min(n_ctx, 512)
-        params.n_ctx, params.n_seq_max = n_ctx, n_seq_max
+        params.n_ctx, params.n_seq_max = n_ctx, n_seq_max + 1  # and the holder
         params.n_batch = params.n_ubatch = self.n_batch
         params.n_threads = params.n_threads_batch = n_threads
         # One pool of cells for all sequences: a copied prefix shares its cells instead of being
-        # duplicated, and a group of many short prompts or one long one both fit. Flash
-        # attention (the default, "auto", is on for CPU) skips the cells a sequence's mask hides,
-        # so a step does not pay attention over the other sequences' tokens.
+        # duplicated, many short prompts or one long one both fit, and a token may belong to
+        # several sequences (llama.cpp allows such coupled sequences only with a unified
+        # cache). Flash attention (the default, "auto", is on for CPU) skips the cells a
+        # sequence's mask hides, so a step does not pay attention over the others' tokens.
         params.kv_unified = True
         self.ctx = llama_cpp.llama_init_from_model(model, params)
         if not self.ctx:
             raise BackendError(f"llama.cpp could not make a context of {n_ctx} tokens")
         self.vocab = llama_cpp.llama_model_get_vocab(model)
         self._mem = llama_cpp.llama_get_memory(self.ctx)
-        self._batch = llama_cpp.llama_batch_init(self.n_batch, 0, 1)
-        self._cached: list[int] = []  # the tokens held in sequence 0 from position 0
+        self._batch = llama_cpp.llama_batch_init(self.n_batch, 0, n_seq_max + 1)
+        # A recurrent or hybrid model keeps one state per sequence: nothing to copy or share.
+        self._shares = not (
+            llama_cpp.llama_model_is_recurrent(model) or llama_cpp.llama_model_is_hybrid(model)
+        )
+        self._cached: list[int] = []  # the tokens the holder keeps, from position 0
         self.clocks = Clocks()
         self.lazy_grammar = True  # False: every token under the grammar (a reference for tests)
 
@@ -124,15 +140,19 @@ class BatchedContext:
         try:
             for i, job in enumerate(jobs):
                 samplers[i], outs[i].error = self._sampler(job)
-            ready = {i: s for i, s in enumerate(samplers) if s is not None}
-            order = list(ready)
-            for group in plan_groups([jobs[i] for i in order], self.n_ctx, self.n_seq_max):
-                members = [order[k] for k in group.members]
-                live = [
-                    _Live(seq, jobs[i], outs[i], ready[i], budget)
-                    for seq, (i, budget) in enumerate(zip(members, group.budgets, strict=True))
-                ]
-                self._run_group(group.prefix, live)
+            ready = [i for i, s in enumerate(samplers) if s is not None]
+            pending = deque(sorted(ready, key=lambda i: jobs[i].tokens))
+            live: dict[int, _Live] = {}
+            while pending or live:
+                joined = self._join(pending, live, jobs, outs, samplers)
+                try:
+                    self._turn(live, joined, pending[0] if pending else None, jobs)
+                except BackendError as exc:  # llama_decode failed: these fail, the rest go on
+                    for s in live.values():
+                        s.out.error = str(exc)
+                    live.clear()
+                    llama_cpp.llama_memory_clear(self._mem, True)
+                    self._cached = []
         finally:
             for sampler in samplers:
                 if sampler is not None:
@@ -159,93 +179,114 @@ class BatchedContext:
         full = chain_for(grammar, job) if grammar else None
         return Sampler(fast, full, self.lazy_grammar, self.clocks), ""
 
-    def _run_group(self, prefix: list[int], live: list[_Live]) -> None:
-        self.clocks.groups += 1
-        reused = self._keep(prefix)
-        try:
-            self._prompt(prefix, reused, live)
-            while any(not s.done for s in live):
-                self._step([s for s in live if not s.done])
-        except BackendError as exc:  # llama_decode failed: these jobs fail, later groups go on
-            for s in live:
-                if not s.done:
-                    s.out.error, s.done = str(exc), True
-            llama_cpp.llama_memory_clear(self._mem, True)
-            self._cached = []
-            return
-        for s in live[1:]:
+    def _join(
+        self,
+        pending: deque[int],
+        live: dict[int, _Live],
+        jobs: Sequence[Job],
+        outs: list[Outcome],
+        samplers: list[Sampler | None],
+    ) -> list[_Live]:
+        """Requests that take the free sequences while their cells fit beside the others'
+        (the holder's prefix once, then each one's prompt and budget); each gets the holder's
+        cells it shares copied."""
+        free = [q for q in range(1, self.n_seq_max + 1) if q not in live]
+        joined: list[_Live] = []
+        while free and pending:
+            job = jobs[pending[0]]
+            start = min(self._common(job.tokens), len(job.tokens) - 1)
+            cap = budget(len(job.tokens), job.max_tokens, self.n_ctx)
+            used = len(self._cached) + sum(s.cells() for s in live.values())
+            if used + cells(len(job.tokens), cap, start) > self.n_ctx:
+                if live:
+                    break  # wait for cells to free
+                self._trim(start)  # alone, it fits once the holder keeps only what it shares
+            i = pending.popleft()
+            sampler = samplers[i]
+            assert sampler is not None
+            s = _Live(free.pop(0), job, outs[i], sampler, cap, start, start)
+            if start:
+                llama_cpp.llama_memory_seq_cp(self._mem, HOLDER, s.seq, 0, start)
+            self.clocks.joined += any(x.started for x in live.values())
+            live[s.seq] = s
+            joined.append(s)
+        return joined
+
+    def _common(self, tokens: Sequence[int]) -> int:
+        return _common_prefix(self._cached, tokens) if self._shares else 0
+
+    def _trim(self, keep: int) -> None:
+        """The holder keeps its first `keep` tokens."""
+        if keep < len(self._cached):
+            if not llama_cpp.llama_memory_seq_rm(self._mem, HOLDER, keep, -1):
+                raise BackendError("llama.cpp could not shorten the cached prompt")
+            self._cached = self._cached[:keep]
+
+    def _turn(
+        self, live: dict[int, _Live], joined: list[_Live], upcoming: int | None, jobs: Sequence[Job]
+    ) -> None:
+        """One llama_batch (or several, n_batch rows each): the next token of every started
+        sequence, and the prompts of those that joined; then the finished ones leave."""
+        holder = None
+        if joined and self._shares:
+            # The holder takes up the prefix that the last request joining shares with the
+            # next one (or, none left, with those joining: the next call may share it), in
+            # the rows that evaluate it anyway, where that is more than it holds for them.
+            last = joined[-1]
+            if upcoming is not None:
+                nxt = jobs[upcoming].tokens
+                end, now = _common_prefix(last.job.tokens, nxt), self._common(nxt)
+            else:
+                end, now = _common_prefix(joined[0].job.tokens, last.job.tokens), last.start
+            if end > now:
+                self._trim(last.start)
+                for s in live.values():
+                    s.shared = min(s.shared, last.start)
+                holder = (HOLDER, last.seq, end)
+                self._cached, last.shared = list(last.job.tokens[:end]), end
+        steps = [Row(s.last, s.pos, [s.seq], True) for s in live.values() if s.started]
+        entries = [(s.seq, s.job.tokens, s.start) for s in joined]
+        tails, ends = prompt_rows(entries, holder, share=self._shares)
+        samplers_at: dict[int, list[_Live]] = {}
+        for s in joined:
+            samplers_at.setdefault(len(steps) + ends[s.seq], []).append(s)
+            s.pos, s.started = len(s.job.tokens), True
+        rows = steps + tails
+        for first in range(0, len(rows), self.n_batch):
+            chunk = rows[first : first + self.n_batch]
+            stepping = max(0, min(len(steps) - first, len(chunk)))
+            share = self._decode(chunk, stepping) / len(chunk)
+            for idx, row in enumerate(chunk, start=first):
+                owner = live[row.seqs[0]]
+                owner.out.seconds += share
+                if idx < len(steps):
+                    owner.pos += 1
+                    self._sample(owner, idx - first)
+                else:
+                    owner.out.evaluated += 1
+                    for s in samplers_at.get(idx, ()):
+                        self._sample(s, idx - first)
+        for s in [s for s in live.values() if s.done]:
             llama_cpp.llama_memory_seq_rm(self._mem, s.seq, -1, -1)
-        llama_cpp.llama_memory_seq_rm(self._mem, 0, len(prefix), -1)
-        self._cached = list(prefix)
+            del live[s.seq]
 
-    def _keep(self, prefix: list[int]) -> int:
-        """Drop the cache past its common prefix with `prefix`; the tokens still cached."""
-        common = _common_prefix(self._cached, prefix)
-        if not llama_cpp.llama_memory_seq_rm(self._mem, -1, common, -1):
-            llama_cpp.llama_memory_clear(self._mem, True)  # a recurrent model: no partial removal
-            common = 0
-        self._cached = self._cached[:common]
-        return common
-
-    def _prompt(self, prefix: list[int], reused: int, live: list[_Live]) -> None:
-        rows = [(t, p, 0, False) for p, t in enumerate(prefix[reused:], start=reused)]
-        first = live[0]
-        for chunk in _chunks(rows, self.n_batch):
-            first.out.seconds += self._decode(chunk, prompt=True)
-        first.out.evaluated += len(prefix) - reused
-        for s in live[1:]:
-            llama_cpp.llama_memory_seq_cp(self._mem, 0, s.seq, -1, -1)
-        # Members that share more than the group's prefix (the candidates of one sample differ
-        # only in their last tokens) share that too: a leader evaluates its whole tail, then
-        # each follower gets the shared cells copied and evaluates only what is its own.
-        leaders, followers = _partners(len(prefix), live)
-        self._tails(prefix, leaders, {})
-        for s, leader, shared in followers:
-            start, end = len(prefix), len(prefix) + shared
-            llama_cpp.llama_memory_seq_cp(self._mem, leader.seq, s.seq, start, end)
-        self._tails(prefix, [s for s, _, _ in followers], {s.seq: n for s, _, n in followers})
-
-    def _tails(self, prefix: list[int], live: list[_Live], skip: dict[int, int]) -> None:
-        """Evaluate each member's prompt past the prefix (less `skip[seq]` tokens already
-        copied into it), sampling its first token from the last one."""
-        rows = []
-        for s in live:
-            start = len(prefix) + skip.get(s.seq, 0)
-            tail = s.job.tokens[start:]
-            s.out.evaluated += len(tail)
-            s.pos = len(s.job.tokens)
-            rows += [(t, start + k, s.seq, k == len(tail) - 1) for k, t in enumerate(tail)]
-        by_seq = {s.seq: s for s in live}
-        for chunk in _chunks(rows, self.n_batch):
-            seconds = self._decode(chunk, prompt=True)
-            for s in live:  # each sequence pays for its own rows
-                s.out.seconds += seconds * sum(r[2] == s.seq for r in chunk) / len(chunk)
-            for idx, row in enumerate(chunk):
-                if row[3]:
-                    self._sample(by_seq[row[2]], idx)
-
-    def _step(self, live: list[_Live]) -> None:
-        seconds = self._decode([(s.last, s.pos, s.seq, True) for s in live], prompt=False)
-        for idx, s in enumerate(live):
-            s.pos += 1
-            s.out.seconds += seconds / len(live)
-            self._sample(s, idx)
-
-    def _decode(self, rows: list[tuple[int, int, int, bool]], prompt: bool) -> float:
+    def _decode(self, rows: list[Row], stepping: int) -> float:
+        """Decode `rows`, the first `stepping` of them generated tokens; the seconds taken."""
         batch = self._batch
-        for i, (token, pos, seq, logits) in enumerate(rows):
-            batch.token[i], batch.pos[i], batch.logits[i] = token, pos, logits
-            batch.n_seq_id[i] = 1
-            batch.seq_id[i][0] = seq
+        for i, row in enumerate(rows):
+            batch.token[i], batch.pos[i], batch.logits[i] = row.token, row.pos, row.logits
+            batch.n_seq_id[i] = len(row.seqs)
+            for k, seq in enumerate(row.seqs):
+                batch.seq_id[i][k] = seq
         batch.n_tokens = len(rows)
         start = time.perf_counter()
         code = llama_cpp.llama_decode(self.ctx, batch)
         seconds = time.perf_counter() - start
-        if prompt:
-            self.clocks.prompt_seconds += seconds
-        else:
-            self.clocks.decode_seconds += seconds
+        self.clocks.decode_seconds += seconds * stepping / len(rows)
+        self.clocks.prompt_seconds += seconds * (len(rows) - stepping) / len(rows)
+        if stepping:
             self.clocks.steps += 1
+            self.clocks.stepped += stepping
         if code != 0:
             raise BackendError(
                 f"llama.cpp failed to decode a batch of {len(rows)} tokens (llama_decode "
@@ -289,32 +330,6 @@ def _piece(vocab: Any, token: int) -> bytes:
         buf = ctypes.create_string_buffer(-n)
         n = llama_cpp.llama_token_to_piece(vocab, token, buf, len(buf), 0, False)
     return buf.raw[:n]
-
-
-def _partners(shared: int, live: list[_Live]) -> tuple[list[_Live], list[tuple[_Live, _Live, int]]]:
-    """Split a group into leaders and followers: a follower shares at least MIN_SHARED tokens
-    past the group's prefix with a leader (the one it shares most with), and keeps at least one
-    token of its own to sample from."""
-    leaders: list[_Live] = []
-    followers: list[tuple[_Live, _Live, int]] = []  # (follower, its leader, tokens shared)
-    for s in live:
-        tail = s.job.tokens[shared:]
-        best, most = None, 0
-        for leader in leaders:
-            n = _common_prefix(leader.job.tokens[shared:], tail)
-            if n > most:
-                best, most = leader, n
-        most = min(most, len(tail) - 1)
-        if best is not None and most >= MIN_SHARED:
-            followers.append((s, best, most))
-        else:
-            leaders.append(s)
-    return leaders, followers
-
-
-def _chunks(rows: list[Any], size: int) -> Iterator[list[Any]]:
-    for start in range(0, len(rows), size):
-        yield rows[start : start + size]
 
 
 def _common_prefix(a: Sequence[int], b: Sequence[int]) -> int:

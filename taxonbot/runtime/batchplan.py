@@ -1,4 +1,5 @@
-"""Which requests decode together: groups that fit one llama.cpp context at once.
+"""The arithmetic of continuous batching, apart from llama.cpp: what a request may generate,
+what it costs in KV cells, and the prompt rows of the requests that join a decode step.
 
 Pure Python (no llama_cpp), so the fast tests pin it without a model.
 """
@@ -6,60 +7,60 @@ Pure Python (no llama_cpp), so the fast tests pin it without a model.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Protocol
+from dataclasses import dataclass, field
 
 
-class Planned(Protocol):
-    @property
-    def tokens(self) -> list[int]: ...  # the prompt, tokenized; shorter than the context
+@dataclass
+class Row:
+    """One token of a llama_batch: evaluated once, its KV cell shared by every sequence in
+    `seqs` (the first one's view of the cache is the one attention uses, so all of them must
+    hold the same tokens before it)."""
 
-    @property
-    def max_tokens(self) -> int: ...
-
-
-@dataclass(frozen=True)
-class Group:
-    members: list[int]  # indexes into the planned list; member k decodes as sequence k
-    prefix: list[int]  # tokens all members share, evaluated once (every member keeps >= 1 more)
-    budgets: list[int]  # completion tokens each member may make: max_tokens, less near n_ctx
+    token: int
+    pos: int
+    seqs: list[int] = field(default_factory=list)
+    logits: bool = False
 
 
-def plan_groups(jobs: Sequence[Planned], n_ctx: int, n_seq_max: int) -> list[Group]:
-    """Jobs in token order (neighbours share the longest prefix), cut into groups of at most
-    `n_seq_max` whose shared prefix, own suffixes and generation budgets fit `n_ctx` cells
-    together. A job alone always fits: its budget shrinks to what the context leaves."""
-    order = sorted(range(len(jobs)), key=lambda i: jobs[i].tokens)
-    budgets = [max(1, min(j.max_tokens, n_ctx - len(j.tokens))) for j in jobs]
-    groups: list[list[int]] = []
-    for i in order:
-        if (
-            groups
-            and len(groups[-1]) < n_seq_max
-            and _cells(jobs, budgets, [*groups[-1], i]) <= n_ctx
-        ):
-            groups[-1].append(i)
-        else:
-            groups.append([i])
-    return [Group(g, _prefix(jobs, g), [budgets[i] for i in g]) for g in groups]
+def budget(prompt: int, max_tokens: int, n_ctx: int) -> int:
+    """Completion tokens a request may make: its max_tokens, less where the context ends."""
+    return max(1, min(max_tokens, n_ctx - prompt))
 
 
-def _prefix(jobs: Sequence[Planned], members: list[int]) -> list[int]:
-    """The members' common prefix, less at least one token of each prompt: a sequence needs
-    a token of its own evaluated to have logits to sample from. Members come in sorted order,
-    so the first and the last share the prefix of all."""
-    first, last = jobs[members[0]].tokens, jobs[members[-1]].tokens
-    n = 0
-    for a, b in zip(first, last, strict=False):
-        if a != b:
-            break
-        n += 1
-    shortest = min(len(jobs[i].tokens) for i in members)
-    return first[: min(n, shortest - 1)]
+def cells(prompt: int, budget: int, shared: int) -> int:
+    """KV cells a sequence needs at its fullest beyond the `shared` ones another holds."""
+    return prompt + budget - shared
 
 
-def _cells(jobs: Sequence[Planned], budgets: list[int], members: list[int]) -> int:
-    """KV cells the group needs at its fullest: the prefix once, then each member's suffix and
-    generated tokens."""
-    shared = len(_prefix(jobs, members))
-    return shared + sum(len(jobs[i].tokens) - shared + budgets[i] for i in members)
+def prompt_rows(
+    joining: Sequence[tuple[int, Sequence[int], int]],
+    holder: tuple[int, int, int] | None = None,
+    share: bool = True,
+) -> tuple[list[Row], dict[int, int]]:
+    """The rows that evaluate each joining sequence's prompt from its start.
+
+    `joining` holds (seq, tokens, start): positions before `start` are already in the
+    sequence's cells. Sequences with the same start and the same tokens so far share a row
+    (llama.cpp requires coupled sequences to hold the same positions before the batch, hence
+    the same start); `holder` = (seq, of, end) adds sequence `seq` to the rows of sequence
+    `of` before position `end`, so that it keeps that prompt for requests still to come.
+    With `share` False (a recurrent model: one state per sequence) no row is shared.
+    Returns the rows in an order llama.cpp accepts (each sequence's positions increasing)
+    and, for each joining sequence, the index of the row whose logits it samples from."""
+    rows: list[Row] = []
+    at: dict[tuple[int, int], int] = {}  # (parent row, or -1 - start; token) -> row
+    last: dict[int, int] = {}
+    for seq, tokens, start in joining:
+        parent = -1 - start if share else -(1 << 40) - seq
+        for pos in range(start, len(tokens)):
+            key = (parent, tokens[pos])
+            parent = at.get(key, -1)
+            if parent < 0:
+                parent = at[key] = len(rows)
+                rows.append(Row(tokens[pos], pos))
+            rows[parent].seqs.append(seq)
+            if holder and holder[1] == seq and pos < holder[2]:
+                rows[parent].seqs.append(holder[0])
+        rows[parent].logits = True
+        last[seq] = parent
+    return rows, last

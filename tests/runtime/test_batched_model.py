@@ -68,9 +68,14 @@ def test_the_same_seeds_give_the_same_answers_and_other_seeds_others(
         requests = [ask(u, 8, temperature=1.0, seed=seed + i) for i, u in enumerate(USERS[:3])]
         return [c.text for c in smollm.complete(requests)]
 
+    # From the same cache state, the same seeds give the same answers. (What the cache holds
+    # changes which rows a batch evaluates, hence the shapes of its matrix products and their
+    # float sums; logits move by up to ~0.8 on this Q4_1 model, so a sampled token may too.)
+    forget(smollm)
     first = sampled(0)
-    forget(smollm)  # a cold cache evaluates the prefix again: the answers must not change
+    forget(smollm)
     assert sampled(0) == first
+    forget(smollm)
     assert sampled(100) != first
 
 
@@ -181,9 +186,15 @@ def test_a_shared_prefix_is_evaluated_once_for_the_batch(smollm: LlamaCppBackend
     carrier = evaluated.index(max(evaluated))  # one sequence evaluated the system prompt
     assert evaluated[carrier] > done[carrier].prompt_tokens * 0.9
     assert all(e < 20 for k, e in enumerate(evaluated) if k != carrier)
+    # the shared prefix stays in the cache for the next call, which evaluates only the rest
+    again = smollm.complete([ask(u, 1) for u in reversed(USERS)])
+    assert sum(c.prompt_tokens_evaluated for c in again) < 20 * len(USERS)
 
 
-def test_more_requests_than_sequences_run_in_groups_in_input_order() -> None:
+def test_a_freed_sequence_takes_the_next_request_while_the_others_decode() -> None:
+    """Continuous batching: with two sequences for five requests, a request joins as soon as
+    one ends, its prompt evaluated in the batch that decodes the other's next token; each
+    answers as it does alone, with its own cap."""
     from taxonbot.runtime.llamacpp import LlamaCppBackend
 
     backend = LlamaCppBackend(n_ctx=1024, n_seq_max=2)
@@ -193,28 +204,37 @@ def test_more_requests_than_sequences_run_in_groups_in_input_order() -> None:
             for w in ("oaks", "the tallest pines", "moss", "red roses and white lilies", "ivy")
         ]
         caps = [5, 1, 4, 2, 3]  # a distinct cap per request tells the answers apart
-        alone = [len(backend._tokenize(ask(u))) for u in users]  # type: ignore[arg-type]
-        assert backend._engine is not None
-        groups = backend._engine.clocks.groups
-        done = backend.complete(
-            [*(ask(u, n) for u, n in zip(users, caps, strict=True)), ask("tree " * 1200)]
+        requests = [ask(u, n) for u, n in zip(users, caps, strict=True)]
+        alone = [backend.complete([r])[0] for r in requests]
+        engine = backend._engine
+        assert engine is not None
+        before = (engine.clocks.steps, engine.clocks.stepped, engine.clocks.joined)
+        done = backend.complete([*requests, ask("tree " * 1200)])
+        steps, stepped, joined = (
+            now - then
+            for now, then in zip(
+                (engine.clocks.steps, engine.clocks.stepped, engine.clocks.joined),
+                before,
+                strict=True,
+            )
         )
-        groups = backend._engine.clocks.groups - groups
     finally:
         backend.close()
-    assert groups == 3  # 2 + 2 + 1; the prompt too long for the context never ran
-    assert [c.prompt_tokens for c in done[:-1]] == alone
+    assert [c.text for c in done[:-1]] == [c.text for c in alone]
     assert [c.completion_tokens for c in done[:-1]] == caps
+    # The first token of each comes from its prompt's logits; the others from steps.
+    assert stepped == sum(caps) - len(caps)
+    assert steps < stepped and joined >= 2  # two per step, and slots refilled mid-decode
     assert done[-1].finish_reason == "error" and "context window is 1024" in done[-1].error
 
 
 def test_candidates_that_differ_only_at_the_end_share_their_long_prompt(
     smollm: LlamaCppBackend,
 ) -> None:
-    """Beside an unrelated request (so the group's common prefix is only the system prompt),
-    the candidates of one sample (same prompt, another prefill) evaluate the part they share
-    once: a leader evaluates it, the other gets its cells copied and evaluates only its own
-    last tokens, and both answer as each does alone (3 tokens: no near-tie to flip)."""
+    """Beside an unrelated request (so what the cache holds is only the system prompt), the
+    candidates of one sample (same prompt, another prefill) evaluate the part they share once,
+    in rows that belong to both, and each evaluates only its own last tokens; both answer as
+    each does alone (3 tokens: no near-tie to flip)."""
     user = "Write one quiz question about this: " + "Seeds travel by wind, water and animals. " * 20
     requests = [ask(user, 3, prefill="Question:"), ask(user, 3, prefill="Q:"), ask("Roots?", 3)]
     alone = []

@@ -1,58 +1,77 @@
-"""Which requests decode together (taxonbot/runtime/batchplan.py): pure Python, no model."""
+"""The arithmetic of continuous batching (taxonbot/runtime/batchplan.py): pure Python, no model."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from taxonbot.runtime.batchplan import Row, budget, cells, prompt_rows
 
-from taxonbot.runtime.batchplan import plan_groups
-
-
-@dataclass(frozen=True)
-class J:
-    tokens: list[int]
-    max_tokens: int = 10
+SYSTEM = list(range(100, 110))  # a shared system prompt of 10 tokens
 
 
-SYSTEM = list(range(100, 200))  # a shared system prompt of 100 tokens
+def by_seq(rows: list[Row]) -> dict[int, list[tuple[int, int]]]:
+    """Each sequence's (position, token) in row order: what llama.cpp sees for it."""
+    seen: dict[int, list[tuple[int, int]]] = {}
+    for row in rows:
+        for seq in row.seqs:
+            seen.setdefault(seq, []).append((row.pos, row.token))
+    return seen
 
 
-def test_requests_sharing_a_prompt_go_together_with_the_prefix_named_once() -> None:
-    jobs = [J([*SYSTEM, 7, 8]), J([*SYSTEM, 5]), J([*SYSTEM, 6, 6, 6])]
-    (group,) = plan_groups(jobs, n_ctx=1000, n_seq_max=8)
-    assert group.members == [1, 2, 0]  # token order: neighbours share the longest prefix
-    assert group.prefix == SYSTEM and group.budgets == [10, 10, 10]
+def test_a_budget_is_max_tokens_less_where_the_context_ends_and_at_least_one() -> None:
+    assert budget(100, 64, 4096) == 64
+    assert budget(4000, 256, 4096) == 96
+    assert budget(4096, 256, 4096) == 1
+    assert cells(100, 64, 40) == 124  # its prompt and budget, less what the holder keeps
 
 
-def test_no_group_has_more_sequences_than_allowed_and_every_job_runs_once() -> None:
-    jobs = [J([*SYSTEM, i]) for i in range(11)]
-    groups = plan_groups(jobs, n_ctx=4096, n_seq_max=4)
-    assert [len(g.members) for g in groups] == [4, 4, 3]
-    assert sorted(i for g in groups for i in g.members) == list(range(11))
+def test_requests_joining_together_evaluate_what_they_share_once() -> None:
+    a, b, c = [*SYSTEM, 7, 8, 9], [*SYSTEM, 7, 5], [*SYSTEM, 6]
+    rows, ends = prompt_rows([(1, a, 0), (2, b, 0), (3, c, 0)])
+    seen = by_seq(rows)
+    # every sequence gets every position of its prompt once, in order
+    for seq, tokens in ((1, a), (2, b), (3, c)):
+        assert seen[seq] == list(enumerate(tokens))
+    assert len(rows) == len(SYSTEM) + 1 + 2 + 1 + 1  # the system prompt and "7" once
+    assert [r.seqs for r in rows[: len(SYSTEM)]] == [[1, 2, 3]] * len(SYSTEM)
+    assert rows[len(SYSTEM)].seqs == [1, 2]
+    # logits only where a prompt ends, one row per sequence
+    assert [rows[ends[s]].pos for s in (1, 2, 3)] == [12, 11, 10]
+    assert sum(r.logits for r in rows) == 3
 
 
-def test_a_group_fits_the_context_with_every_member_generating_its_whole_budget() -> None:
-    jobs = [J([*SYSTEM, i, i], max_tokens=100) for i in range(8)]
-    groups = plan_groups(jobs, n_ctx=520, n_seq_max=8)
-    # the prefix once (100 cells), then 2 prompt + 100 generated cells for each member
-    assert [len(g.members) for g in groups] == [4, 4]
-    for g in groups:
-        assert len(g.prefix) + sum(2 + b for b in g.budgets) <= 520
+def test_a_prompt_starts_after_the_cells_it_already_holds() -> None:
+    rows, ends = prompt_rows([(1, [*SYSTEM, 1, 2], 10), (2, [*SYSTEM, 1, 3], 10)])
+    assert [(r.pos, r.token, r.seqs) for r in rows] == [
+        (10, 1, [1, 2]),
+        (11, 2, [1]),
+        (11, 3, [2]),
+    ]
+    assert (ends[1], ends[2]) == (1, 2)
 
 
-def test_a_long_prompt_runs_alone_with_the_budget_the_context_leaves() -> None:
-    long, short = J(list(range(900)), max_tokens=256), J([*SYSTEM, 1], max_tokens=8)
-    groups = plan_groups([short, long], n_ctx=1000, n_seq_max=8)
-    assert [(g.members, g.budgets) for g in groups] == [([1], [100]), ([0], [8])]
+def test_sequences_that_start_at_different_positions_share_no_row() -> None:
+    # llama.cpp refuses a token shared by sequences whose cached positions differ
+    rows, _ = prompt_rows([(1, [*SYSTEM, 1, 2], 10), (2, [*SYSTEM, 1, 2], 11)])
+    assert all(len(r.seqs) == 1 for r in rows)
+    assert [(r.pos, r.seqs) for r in rows] == [(10, [1]), (11, [1]), (11, [2])]
 
 
-def test_every_member_keeps_a_token_of_its_own_to_sample_from() -> None:
-    same = J([*SYSTEM, 1])  # identical prompts: their whole prompt is the common prefix
-    (group,) = plan_groups([same, same, J(SYSTEM)], n_ctx=1000, n_seq_max=8)
-    assert group.prefix == SYSTEM[:-1]
-    (alone,) = plan_groups([same], n_ctx=1000, n_seq_max=8)
-    assert alone.prefix == same.tokens[:-1]
+def test_identical_prompts_share_even_the_row_they_sample_from() -> None:
+    same = [*SYSTEM, 4]
+    rows, ends = prompt_rows([(1, same, 10), (2, same, 10)])
+    assert len(rows) == 1 and rows[0].seqs == [1, 2] and rows[0].logits
+    assert ends == {1: 0, 2: 0}
 
 
-def test_prompts_with_nothing_in_common_share_no_prefix() -> None:
-    (group,) = plan_groups([J([1, 2, 3]), J([4, 5])], n_ctx=1000, n_seq_max=8)
-    assert group.prefix == [] and group.members == [0, 1]
+def test_the_holder_joins_one_requests_rows_up_to_the_prefix_it_keeps() -> None:
+    a, b = [*SYSTEM, 1, 2, 3], [*SYSTEM, 9]
+    rows, _ = prompt_rows([(1, b, 0), (2, a, 0)], holder=(0, 2, 11))
+    seen = by_seq(rows)
+    assert seen[0] == list(enumerate(a[:11]))
+    assert all(r.seqs[0] != 0 for r in rows)  # a request's view of the cache comes first
+
+
+def test_without_sharing_every_sequence_has_rows_of_its_own() -> None:
+    rows, ends = prompt_rows([(1, SYSTEM, 0), (2, SYSTEM, 0)], share=False)
+    assert len(rows) == 2 * len(SYSTEM) and all(len(r.seqs) == 1 for r in rows)
+    assert by_seq(rows)[2] == list(enumerate(SYSTEM))
+    assert rows[ends[1]].logits and rows[ends[2]].logits
