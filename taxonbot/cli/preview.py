@@ -35,9 +35,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--round-size",
         type=int,
-        default=5,
-        help="samples that go through all blocks together; smaller rounds keep "
-        "more finished pairs when the time budget runs out",
+        default=10,
+        help="samples that go through all blocks together, decoded side by side (default "
+        "10: a leaf's whole preview, which batches best); smaller rounds keep more "
+        "finished pairs when the time budget runs out",
     )
     parser.add_argument("--out", default="out/preview", help="output folder")
 

@@ -95,7 +95,7 @@ class Budget:
     pairs: int = 10  # candidate pairs per leaf
     max_new_tokens: int = 256  # cap on every generation
     seconds: float | None = None  # wall clock for the whole run
-    round_size: int = 5  # samples that go through the blocks together
+    round_size: int = 10  # samples that go through the blocks together (decoded side by side)
 
 
 @dataclass

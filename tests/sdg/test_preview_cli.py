@@ -60,7 +60,7 @@ def test_a_skill_leaf_preview_is_valid_data_with_chat_pairs(
     body = read_preview(workdir / "out")
     assert body["format"] == "taxonbot-preview/1"
     assert body["model"] == model.describe()
-    assert body["budget"] == {"pairs": 4, "max_new_tokens": 100, "seconds": None, "round_size": 5}
+    assert body["budget"] == {"pairs": 4, "max_new_tokens": 100, "seconds": None, "round_size": 10}
     assert body["templates_sha256"] == templates_hash()
     assert body["time_budget_exhausted"] is False
     assert body["stats"]["requests"] == len(model.requests) == 16
@@ -243,9 +243,9 @@ def test_a_contributors_prompt_injection_is_just_text_in_preview_json(
 def test_a_time_budget_that_runs_out_keeps_what_was_finished(
     taxonomy: Taxonomy, use_model: UseModel, workdir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Every request takes a (fake) second, so a round of five haiku pairs (four model blocks)
-    takes 20 s. With 22 s the first round finishes and the second is cut after its questions;
-    the second leaf never starts, and preview.json says so."""
+    """Every request takes a (fake) second, so a round of five haiku pairs (four model blocks,
+    `--round-size 5`) takes 20 s. With 22 s the first round finishes and the second is cut
+    after its questions; the second leaf never starts, and preview.json says so."""
     clock = SimpleNamespace(now=0.0)
     fake_time = SimpleNamespace(monotonic=lambda: clock.now)
     monkeypatch.setattr(taxonbot.sdg.pipeline, "time", fake_time)
@@ -260,7 +260,8 @@ def test_a_time_budget_that_runs_out_keeps_what_was_finished(
 
     use_model(FakeBackend({tag: tick(reply) for tag, reply in script().items()}))
     paths = [taxonomy(HAIKU), taxonomy(MEETING)]
-    assert preview(*paths, "--pairs", 10, "--time-budget", 22, "--out", "out") == 0
+    argv = ["--pairs", 10, "--round-size", 5, "--time-budget", 22, "--out", "out"]
+    assert preview(*paths, *argv) == 0
     body = read_preview(workdir / "out")
     assert body["time_budget_exhausted"] is True
     assert body["budget"]["seconds"] == 22
