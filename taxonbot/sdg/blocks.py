@@ -222,8 +222,15 @@ def judge(spec: BlockSpec, ctx: RunContext, samples: list[Sample]) -> None:
 
 def dedupe(spec: BlockSpec, ctx: RunContext, samples: list[Sample]) -> None:
     seeds = [(normalise(s.question), s) for s in ctx.job.seeds]
+    task = frozenset(normalise(ctx.job.task_description).split())
     for sample in samples:
         reason = copy_reason(sample, seeds, ctx.kept_questions, spec.similarity)
+        if (
+            not reason
+            and task
+            and similar(frozenset(normalise(sample.question).split()), task, spec.similarity)
+        ):
+            reason = "copies the leaf's task description instead of asking a question"
         if reason:
             sample.reject(spec.name, reason)
             continue

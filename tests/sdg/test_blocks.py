@@ -224,6 +224,18 @@ def test_a_copy_of_a_seed_question_is_not_a_new_question(copy: str) -> None:
     assert deduped(batch) == ["copies a seed example's question"]
 
 
+def test_a_question_that_copies_the_task_description_is_dropped() -> None:
+    # real 0.5B output on polite_decline: its task description, word for word, as a question
+    batch = [
+        Sample(0, question="Write a haiku about the weather the user names!", answer="Hail"),
+        Sample(1, question="Write a haiku about the weather in Lisbon.", answer="Sun"),
+    ]
+    assert deduped(batch) == [
+        "copies the leaf's task description instead of asking a question",
+        "",
+    ]
+
+
 def test_a_copy_of_a_seed_answer_is_dropped_even_under_a_new_question() -> None:
     batch = [
         Sample(0, question="Write a haiku about a muggy porch.", answer="Heat hangs on the porch")
