@@ -29,10 +29,11 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from taxonbot.sdg.blocks import MIN_CONTEXT_WORDS, unusable  # noqa: E402
+from taxonbot.sdg.blocks import MIN_CONTEXT_WORDS, copy_reason, normalise, unusable  # noqa: E402
 from taxonbot.sdg.grounding import support  # noqa: E402
 from taxonbot.sdg.labelled import roc_auc  # noqa: E402
 from taxonbot.sdg.leafjob import leaf_job  # noqa: E402
+from taxonbot.sdg.pipeline import load_pipeline  # noqa: E402
 from taxonbot.sdg.sample import LeafJob, Sample  # noqa: E402
 from taxonbot.sdg.signals import combined, jaccard, profile, signals, words  # noqa: E402
 
@@ -53,9 +54,14 @@ def before(sample: Sample, job: LeafJob, kept: list[frozenset[str]]) -> float:
 
 
 def rejected_now(sample: Sample, job: LeafJob) -> bool:
-    """What blocks.unusable now rejects: a reply in the model's voice, a context too short."""
+    """What the preview now rejects that it kept then: blocks.unusable (a reply in the model's
+    voice, a context too short) and the copies dedupe now catches (the task description, the
+    context as the question)."""
     fields = ("question", "answer", "context") if sample.context else ("question", "answer")
-    return any(unusable(job, sample, field) for field in fields)
+    task = frozenset(normalise(job.task_description).split())
+    (dedupe,) = [b for b in load_pipeline(job.kind).blocks if b.type == "dedupe"]
+    copied = copy_reason(sample, [], [], dedupe.similarity, task)
+    return bool(copied) or any(unusable(job, sample, field) for field in fields)
 
 
 def leaf_scores(leaf: dict[str, Any]) -> dict[str, Any]:
@@ -126,7 +132,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     dropped = [r["good"] for leaf in leaves for r in leaf["rows"] if r["now"] == -1.0]
     print(
-        f"rejected now (the model's own voice, a context under {MIN_CONTEXT_WORDS} words): "
+        f"rejected now (the model's own voice, a context under {MIN_CONTEXT_WORDS} words, a copy "
+        "of the task description or of the context): "
         f"{len(dropped)} pairs, {sum(dropped)} of them labelled good"
     )
     print("each signal alone, mean AUC over those leaves (where the leaf has it):")

@@ -236,6 +236,21 @@ def test_a_question_that_copies_the_task_description_is_dropped() -> None:
     ]
 
 
+def test_a_question_that_is_its_context_copied_is_dropped() -> None:
+    flyer = (
+        "The Friends of the Library will hold their spring book sale in the community room on "
+        "April 26 and 27. Hardcovers, paperbacks, children's books and DVDs will all be "
+        "available, and proceeds go toward the summer reading program."
+    )
+    copied = Sample(0, question=flyer.replace(" and 27", ", 27"), answer="a", context=flyer)
+    asked = Sample(1, question="When is the spring book sale, and where?", answer="b")
+    asked.context = flyer
+    assert deduped([copied, asked]) == [
+        "the question repeats the context instead of asking about it",
+        "",
+    ]
+
+
 def test_a_copy_of_a_seed_answer_is_dropped_even_under_a_new_question() -> None:
     batch = [
         Sample(0, question="Write a haiku about a muggy porch.", answer="Heat hangs on the porch")
