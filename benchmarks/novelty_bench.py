@@ -27,7 +27,7 @@ FALLBACK_LEAF = "taxonomy/foundational_skills/reasoning/arithmetic/unit_conversi
 def ours(leaf: str, threads: int) -> dict[str, float | str | int]:
     from taxonbot.gaps.embed import Embedder
     from taxonbot.gaps.novelty import novelty
-    from taxonbot.runtime import open_backend
+    from taxonbot.runtime.open import open_backend
     from taxonbot.sdg.leafjob import leaf_job
 
     started = time.perf_counter()

@@ -24,7 +24,7 @@ HEAVY_LIBRARIES = frozenset(
 )  # fmt: skip
 # What pr.yml, comment.yml, command.yml and release.yml run on `setup.sh light` / `pip install .`
 LIGHT_COMMANDS = ("check", "diff", "collect", "comment", "command", "preview-request", "release",
-                  "announce")  # fmt: skip
+                  "announce", "model")  # fmt: skip
 # Bottom to top. A module imports only from its own layer or below; inside a layer, packages
 # import each other only without cycles (test_no_import_cycles).
 LAYERS: tuple[tuple[str, ...], ...] = (

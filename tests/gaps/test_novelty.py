@@ -123,7 +123,7 @@ def test_a_failed_request_is_a_note_not_a_crash(embedder: Embedder) -> None:
     reason="needs llama-cpp-python and the bundled SmolLM2",
 )
 def test_the_bundled_model_answers_a_real_leaf(embedder: Embedder) -> None:
-    from taxonbot.runtime import open_backend
+    from taxonbot.runtime.open import open_backend
 
     job = leaf_job(str(UNIT_CONVERSION / "qna.yaml"), None)
     backend = open_backend("llama.cpp", n_threads=2)

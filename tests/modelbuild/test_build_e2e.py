@@ -81,7 +81,8 @@ def test_a_build_exports_a_gguf_that_answers_and_the_next_build_is_incremental(
         assert (first / name).is_file(), name
     assert "PR 7 by `Jo`" in (first / "README.md").read_text("utf-8")
 
-    from taxonbot.runtime import ChatRequest, open_backend
+    from taxonbot.runtime import ChatRequest
+    from taxonbot.runtime.open import open_backend
 
     model = open_backend(str(first / "model.Q4_K_M.gguf"), n_threads=2, seed=0)
     try:

@@ -336,7 +336,7 @@ def test_many_problems_are_counted_after_the_first_few(tmp_path: Path) -> None:
 def test_the_bundled_model_against_itself_is_coherent_and_not_publishable() -> None:
     """SmolLM2 as both builds, at temperature 0: identical answers, so no leaf improves."""
     from taxonbot.gaps.embed import Embedder
-    from taxonbot.runtime import open_backend
+    from taxonbot.runtime.open import open_backend
 
     job = leaf_job(str(UNIT_CONVERSION), None)
     previous = open_backend("llama.cpp", n_threads=2)

@@ -111,8 +111,9 @@ def test_smollm2_goes_from_gguf_to_training_to_hf_to_gguf_and_still_answers(
     runtime previews use) loads the result and answers a question."""
     import torch
 
-    from taxonbot.runtime import ChatRequest, open_backend
+    from taxonbot.runtime import ChatRequest
     from taxonbot.runtime.gguf import default_model_path
+    from taxonbot.runtime.open import open_backend
 
     model, tokenizer = load_gguf_for_training(default_model_path())
     text = "The capital of France is Paris. The capital of Italy is Rome."

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from taxonbot.runtime import BackendError, open_backend
+from taxonbot.runtime import BackendError
+from taxonbot.runtime.open import open_backend
 from taxonbot.runtime.openai_http import OpenAIHTTPBackend
 
 

@@ -163,7 +163,7 @@ def test_only_http_urls_are_accepted() -> None:
 
 def test_the_http_backend_does_not_load_llama_cpp() -> None:
     code = (
-        "import sys; from taxonbot.runtime import open_backend; "
+        "import sys; from taxonbot.runtime.open import open_backend; "
         "open_backend('http://127.0.0.1:9', model='m'); "
         "assert 'llama_cpp' not in sys.modules, 'llama_cpp was imported'"
     )

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from taxonbot.runtime import open_backend
 from taxonbot.runtime.base import BackendError, ChatRequest
+from taxonbot.runtime.open import open_backend
 
 llama_cpp = pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed")
 from taxonbot.runtime.llamacpp import LlamaCppBackend  # noqa: E402 - needs llama_cpp, checked above

@@ -12,7 +12,7 @@ import pytest
 
 import taxonbot.runtime.open
 from taxonbot.cli.main import main
-from taxonbot.runtime import open_backend
+from taxonbot.runtime.open import open_backend
 from taxonbot.schemas import validator
 from tests.runtime.fake_openai import serving
 
