@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from taxonbot.jsontext import dumps
+from taxonbot.taxonomy.findings import quoted
 from taxonbot.train import TrainError
 
 # Settings that change only how often state is saved, not what is computed: a run may resume
@@ -128,7 +130,8 @@ def _unknown(keys: list[str], names: list[str]) -> str:
     said = []
     for key in keys:
         close = difflib.get_close_matches(str(key), names, n=1)
-        said.append(f"{key!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+        text = dumps(str(key))[1:-1]  # escaped as in JSON, without its quotes
+        said.append(quoted(text) + (f" (did you mean {quoted(close[0])}?)" if close else ""))
     return (
         f"unknown setting{'s' if len(keys) > 1 else ''} {', '.join(said)}; the settings are "
         f"{', '.join(names)} (TrainConfig in taxonbot/train/config.py)"
@@ -142,5 +145,8 @@ def _type_problem(name: str, annotation: str, value: Any) -> str | None:
     what, types = _KINDS.get(annotation.split(" | ")[0], _KINDS["str"])
     if isinstance(value, types) and (bool in types or not isinstance(value, bool)):
         return None
-    shown = json.dumps(value, ensure_ascii=False, default=repr)
-    return f"{name} must be {what}{' or null' if optional else ''}, not {shown}"
+    try:
+        shown = dumps(value)  # nothing a terminal acts on (a bidi override, a C1 control)
+    except (TypeError, ValueError):  # not JSON: a value passed from code
+        shown = ascii(value)
+    return f"{name} must be {what}{' or null' if optional else ''}, not {quoted(shown)}"

@@ -303,7 +303,7 @@ def test_an_unknown_train_config_setting_gets_a_sentence_not_a_type_error(
     code = main(["build", "--repo", str(tmp_path), "--train-config", str(config)])
     err = capsys.readouterr().err
     assert code != 0 and "Traceback" not in err
-    assert "unknown setting 'learning_rat'" in err and "learning_rate" in err
+    assert "unknown setting `learning_rat`" in err and "learning_rate" in err
 
 
 def test_the_command_line_becomes_typed_options(tmp_path: Path) -> None:
@@ -333,4 +333,4 @@ def test_a_mistyped_train_config_setting_gets_a_sentence(
     config.write_text('{"epochs": "three"}', "utf-8")
     assert main(["build", "--repo", str(tmp_path), "--train-config", str(config)]) == 2
     err = capsys.readouterr().err
-    assert f'taxonbot build: --train-config {config}: epochs must be a number, not "three"' in err
+    assert f'taxonbot build: --train-config {config}: epochs must be a number, not `"three"`' in err
