@@ -55,8 +55,8 @@ def before(sample: Sample, job: LeafJob, kept: list[frozenset[str]]) -> float:
 
 def rejected_now(sample: Sample, job: LeafJob) -> bool:
     """What the preview now rejects that it kept then: blocks.unusable (a reply in the model's
-    voice, a context too short) and the copies dedupe now catches (the task description, the
-    context as the question)."""
+    voice, a context too short, a question of a word or two) and the copies dedupe now catches
+    (the task description, the context as the question)."""
     fields = ("question", "answer", "context") if sample.context else ("question", "answer")
     task = frozenset(normalise(job.task_description).split())
     (dedupe,) = [b for b in load_pipeline(job.kind).blocks if b.type == "dedupe"]
@@ -132,8 +132,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     dropped = [r["good"] for leaf in leaves for r in leaf["rows"] if r["now"] == -1.0]
     print(
-        f"rejected now (the model's own voice, a context under {MIN_CONTEXT_WORDS} words, a copy "
-        "of the task description or of the context): "
+        f"rejected now (the model's own voice, a context under {MIN_CONTEXT_WORDS} words, a "
+        "one- or two-word question, a copy of the task description or of the context): "
         f"{len(dropped)} pairs, {sum(dropped)} of them labelled good"
     )
     print("each signal alone, mean AUC over those leaves (where the leaf has it):")

@@ -182,8 +182,24 @@ def unusable(job: LeafJob, sample: Sample, field: str) -> str:
         return problem
     if field == "context" and (n := len(text.split())) < MIN_CONTEXT_WORDS:
         return f"too short to answer from ({n} words; a context needs {MIN_CONTEXT_WORDS} or more)"
+    if field == "question" and (short := too_short(text, job)):
+        return short
     seeds = " ".join(f"{s.question} {s.answer} {s.context}" for s in job.seeds)
     return about_itself(text, f"{seeds} {sample.context}")
+
+
+def too_short(question: str, job: LeafJob) -> str:
+    """A question of one or two words where every seed question has more than twice as many
+    ("None recorded." on a leaf whose seeds ask for a summary of notes). No upstream seed
+    question is that short beside its file's others (0 of 2,887)."""
+    n = len(question.split())
+    shortest = min((len(s.question.split()) for s in job.seeds), default=0)
+    if n <= 2 and n * 2 < shortest:
+        return (
+            f"too short to be a request for this task ({n} words; the seed questions have "
+            f"{shortest} or more)"
+        )
+    return ""
 
 
 def fill(spec: BlockSpec, sample: Sample, text: str) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from taxonbot.runtime.base import BackendError, ChatRequest
-from taxonbot.sdg.blocks import BlockSpec, dedupe, generate, judge
+from taxonbot.sdg.blocks import BlockSpec, dedupe, generate, judge, unusable
 from taxonbot.sdg.sample import Sample, Seed
 from tests.doubles.fake_backend import FakeBackend
 
@@ -234,6 +234,16 @@ def test_a_question_that_copies_the_task_description_is_dropped() -> None:
         "copies the leaf's task description instead of asking a question",
         "",
     ]
+
+
+def test_a_one_or_two_word_question_is_unusable_where_every_seed_asks_at_length() -> None:
+    job = haiku_job()  # its seed questions have seven words or more
+    sample = Sample(0, question="None recorded.", answer="a")
+    assert unusable(job, sample, "question").startswith("too short to be a request")
+    sample.question = "Write a haiku about hail."
+    assert unusable(job, sample, "question") == ""
+    short_seeds = haiku_job((Seed("Hail?", "Ice falls"), *HAIKU_SEEDS[1:]))
+    assert unusable(short_seeds, Sample(0, question="Fog?", answer="a"), "question") == ""
 
 
 def test_a_question_that_is_its_context_copied_is_dropped() -> None:
