@@ -53,20 +53,21 @@ def before(sample: Sample, job: LeafJob, kept: list[frozenset[str]]) -> float:
     return sum(values) / len(values)
 
 
-def rejected_now(sample: Sample, job: LeafJob) -> bool:
+def rejected_now(sample: Sample, job: LeafJob, similarity: float) -> bool:
     """What the preview now rejects that it kept then: blocks.unusable (a reply in the model's
     voice, a context too short, a question of a word or two) and the copies dedupe now catches
-    (the task description, the context as the question)."""
+    (the task description, the context as the question; `similarity`: the leaf pipeline's
+    dedupe ratio)."""
     fields = ("question", "answer", "context") if sample.context else ("question", "answer")
     task = frozenset(normalise(job.task_description).split())
-    (dedupe,) = [b for b in load_pipeline(job.kind).blocks if b.type == "dedupe"]
-    copied = copy_reason(sample, [], [], dedupe.similarity, task)
+    copied = copy_reason(sample, [], [], similarity, task)
     return bool(copied) or any(unusable(job, sample, field) for field in fields)
 
 
 def leaf_scores(leaf: dict[str, Any]) -> dict[str, Any]:
     job = leaf_job(str(REPO / leaf["path"]), None)
     seeds = profile(job.task_description, job.seeds)
+    (dedupe,) = [b for b in load_pipeline(job.kind).blocks if b.type == "dedupe"]
     rows: list[dict[str, Any]] = []
     kept: list[frozenset[str]] = []
     for pair in sorted(leaf["pairs"], key=lambda p: p["number"]):
@@ -76,7 +77,7 @@ def leaf_scores(leaf: dict[str, Any]) -> dict[str, Any]:
             {
                 "good": pair["label"] == "good",
                 "before": before(sample, job, kept),
-                "now": -1.0 if rejected_now(sample, job) else combined(values),
+                "now": -1.0 if rejected_now(sample, job, dedupe.similarity) else combined(values),
                 "signals": values,
             }
         )

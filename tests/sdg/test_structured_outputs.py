@@ -248,6 +248,17 @@ def test_a_repeated_line_is_still_cut_when_the_line_holds_a_separator() -> None:
     assert clean_block(f"{line}\nboats wait\n{line}\nmore") == f"{line}\nboats wait"
 
 
+def answered(question: str, answer: str) -> Sample:
+    """One sample with `question`, after the answer block got `answer` from the model."""
+    batch = samples(1, question)
+    generate(
+        replace(ANSWER, max_tokens=64),
+        context_for(haiku_job(), FakeBackend({"answer": answer})),
+        batch,
+    )
+    return batch[0]
+
+
 # Replies in the model's own voice, from the 0.5B's real preview output (session notes, #19).
 @pytest.mark.parametrize(
     "answer",
@@ -259,14 +270,9 @@ def test_a_repeated_line_is_still_cut_when_the_line_holds_a_separator() -> None:
     ],
 )
 def test_an_answer_in_the_models_own_voice_is_rejected_saying_so(answer: str) -> None:
-    batch = samples(1, "Write an email to move our Monday meeting.")
-    generate(
-        replace(ANSWER, max_tokens=64),
-        context_for(haiku_job(), FakeBackend({"answer": answer})),
-        batch,
-    )
-    assert batch[0].rejected_by == "answer"
-    assert batch[0].reason.startswith("answer: speaks as the model (a refusal or 'as an AI')")
+    sample = answered("Write an email to move our Monday meeting.", answer)
+    assert sample.rejected_by == "answer"
+    assert sample.reason.startswith("answer: speaks as the model (a refusal or 'as an AI')")
 
 
 @pytest.mark.parametrize(
@@ -278,13 +284,7 @@ def test_an_answer_in_the_models_own_voice_is_rejected_saying_so(answer: str) ->
     ],
 )
 def test_declining_something_in_the_task_is_not_the_model_refusing(answer: str) -> None:
-    batch = samples(1, "Write a note declining to help a friend move.")
-    generate(
-        replace(ANSWER, max_tokens=64),
-        context_for(haiku_job(), FakeBackend({"answer": answer})),
-        batch,
-    )
-    assert not batch[0].rejected_by
+    assert not answered("Write a note declining to help a friend move.", answer).rejected_by
 
 
 def test_a_refusal_the_seeds_themselves_write_is_part_of_the_task() -> None:
