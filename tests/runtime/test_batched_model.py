@@ -248,3 +248,24 @@ def test_candidates_that_differ_only_at_the_end_share_their_long_prompt(
     assert first.prompt_tokens == second.prompt_tokens > 150
     # One of the two evaluates the long user message; the other only what differs.
     assert min(first.prompt_tokens_evaluated, second.prompt_tokens_evaluated) < 16
+
+
+@pytest.mark.parametrize(("preset", "expected"), [(None, "0"), ("1", "1")])
+def test_ggml_tiled_matmul_is_off_unless_the_environment_chose(
+    preset: str | None, expected: str
+) -> None:
+    """ggml reads GGML_CPU_TILED_MM once, at its first multiply of 8 or more rows: importing the
+    batched context turns the path off (slower for decode steps of 8-16 sequences, see
+    batched.py), before any decode; a value already set is the user's and stays."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "GGML_CPU_TILED_MM"}
+    if preset is not None:
+        env["GGML_CPU_TILED_MM"] = preset
+    code = "import os, taxonbot.runtime.batched; print(os.environ['GGML_CPU_TILED_MM'])"
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == expected
