@@ -172,6 +172,6 @@ def measure(ctx: RunContext, batch: list[Sample]) -> None:
     """Each sample's ranking signals, against the seeds and the leaf's questions kept so far."""
     seeds = profile(ctx.job.task_description, ctx.job.seeds)
     for sample in batch:
-        kept = [w for _, w, number in ctx.kept_questions if number < sample.number]
+        kept = [a.words for a in ctx.kept_questions if a.number < sample.number]
         sample.signals = signals(sample, seeds, kept)
         sample.score = combined(sample.signals)

@@ -3,7 +3,24 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
+
+from taxonbot.check.rules.questions import normalise
+
+
+class Asked(NamedTuple):
+    """A question of the leaf, a seed's (number -1) or one kept: normalised, its words, its
+    sample number, and the context it was asked of, normalised ('' for a freeform question)."""
+
+    norm: str
+    words: frozenset[str]
+    number: int
+    context: str = ""
+
+
+def asked(question: str, number: int, context: str = "") -> Asked:
+    norm = normalise(question)
+    return Asked(norm, frozenset(norm.split()), number, normalise(context))
 
 
 @dataclass(frozen=True)

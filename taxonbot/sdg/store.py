@@ -16,10 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from taxonbot.check.rules.questions import normalise
 from taxonbot.diskwrite import disk_error, write_atomic
 from taxonbot.jsonl import complete_records, dump_line
-from taxonbot.sdg.sample import Sample, Verdict
+from taxonbot.sdg.sample import Asked, Sample, Verdict, asked
 
 
 @dataclass
@@ -65,13 +64,8 @@ class LeafStore:
         except OSError as exc:
             raise disk_error(exc, self.path) from None
 
-    def kept_questions(self) -> list[tuple[str, frozenset[str], int]]:
-        out = []
-        for record in self.records:
-            if record["kept"]:
-                norm = normalise(record["question"])
-                out.append((norm, frozenset(norm.split()), record["number"]))
-        return out
+    def kept_questions(self) -> list[Asked]:
+        return [asked(r["question"], r["number"], r["context"]) for r in self.records if r["kept"]]
 
     def samples(self) -> list[Sample]:
         return [to_sample(r) for r in self.records]

@@ -3,11 +3,15 @@ turns every odd reply into a rejection with a reason rather than a crash."""
 
 from __future__ import annotations
 
-import pytest
+from pathlib import Path
 
+import pytest
+import yaml
+
+from taxonbot.check.rules.questions import similar
 from taxonbot.runtime.base import BackendError, ChatRequest
-from taxonbot.sdg.blocks import BlockSpec, dedupe, generate, judge, unusable
-from taxonbot.sdg.sample import Sample, Seed
+from taxonbot.sdg.blocks import BlockSpec, copy_reason, dedupe, generate, judge, unusable
+from taxonbot.sdg.sample import Asked, LeafJob, Sample, Seed, asked
 from tests.doubles.fake_backend import FakeBackend
 
 from .fakes import HAIKU_SEEDS, context_for, haiku_job, number, question, water_job
@@ -289,7 +293,7 @@ def test_questions_kept_in_earlier_rounds_count_as_duplicates_too() -> None:
     later = [Sample(9, question="write a haiku about frost on a BICYCLE", answer="b")]
     dedupe(DEDUPE, ctx, later)
     assert later[0].reason == "duplicates generated question #5"
-    assert [number for _, _, number in ctx.kept_questions] == [4]
+    assert [a.number for a in ctx.kept_questions] == [4]
 
 
 def test_short_questions_that_differ_in_one_word_are_different_questions() -> None:
@@ -298,3 +302,105 @@ def test_short_questions_that_differ_in_one_word_are_different_questions() -> No
         Sample(1, question="What is sleet?", answer="b"),
     ]
     assert deduped(batch) == ["", ""]
+
+
+INCLUSIVE = "How would you revise this sentence to use inclusive IT terminology?"
+RELEASE_NOTE = (
+    "Before the release, add the build host to the whitelist, restart the master node and "
+    "confirm that every slave replica has caught up with the latest schema change."
+)
+
+
+def inclusive_job() -> LeafJob:
+    """A grounded skill that asks one instruction of many texts, as 23 upstream leaves do."""
+    return LeafJob(
+        "compositional_skills/grounded/linguistics/inclusion",
+        "qna.yaml",
+        "grounded_skills",
+        "Rewrite IT sentences with inclusive terms.",
+        (
+            Seed(INCLUSIVE, "Add the host to the allowlist.", "Add the host to the whitelist."),
+            Seed(INCLUSIVE, "Restart the primary.", "Restart the master."),
+            Seed(INCLUSIVE, "(rewritten)", RELEASE_NOTE),
+        ),
+    )
+
+
+def test_a_grounded_question_asked_of_a_new_text_is_new_and_of_the_same_text_a_copy() -> None:
+    batch = [
+        Sample(0, question=INCLUSIVE, answer="a", context="Block the IP on the blacklist."),
+        Sample(1, question=INCLUSIVE, answer="b", context="Add the host to the whitelist."),
+        Sample(2, question=INCLUSIVE, answer="c", context=RELEASE_NOTE.replace("Before", "After")),
+        Sample(3, question=INCLUSIVE, answer="d", context="block the IP on the BLACKLIST"),
+        Sample(4, question=INCLUSIVE, answer="e", context="Promote the slave to master."),
+    ]
+    model = FakeBackend({})
+    dedupe(DEDUPE, context_for(inclusive_job(), model), batch)
+    assert [s.reason for s in batch] == [
+        "",
+        "copies a seed example's question",  # the seed's own text
+        "copies a seed example's question",  # a long seed text with one word changed
+        "duplicates generated question #1",  # the text of pair 1 again
+        "",
+    ]
+
+
+def test_a_short_text_counts_as_the_same_only_verbatim() -> None:
+    """Word sets cannot tell "1, 2, 3" from "3, 2, 1, 1": a short text must match exactly."""
+    job = inclusive_job()
+    seeds = (Seed("Is any element of this list repeated?", "No.", "1, 2, 3, 4, 5"),)
+    job = LeafJob(job.leaf, job.path, job.kind, job.task_description, seeds)
+    batch = [Sample(0, question=seeds[0].question, answer="Yes.", context="5, 4, 3, 2, 1, 1")]
+    dedupe(DEDUPE, context_for(job, FakeBackend({})), batch)
+    assert batch[0].reason == ""
+
+
+def test_a_knowledge_question_repeats_a_seed_whatever_its_excerpt() -> None:
+    job = water_job()
+    seed = job.seeds[0]
+    batch = [Sample(0, question=seed.question, answer="97 percent", context="Seas cover it.")]
+    dedupe(DEDUPE, context_for(job, FakeBackend({})), batch)
+    assert batch[0].reason == "copies a seed example's question"
+
+
+def test_upstream_grounded_seeds_copy_one_another_only_beside_the_same_text(
+    shared_dir: Path,
+) -> None:
+    """Each upstream grounded seed taken as a generated pair against its file's other seeds is
+    a copy exactly when another seed asks the same or a near question of the same text (what
+    the checker calls a duplicate), never for asking it of another text."""
+    root = shared_dir / "corpus" / "upstream-taxonomy" / "compositional_skills"
+    pairs = copies = repeated_elsewhere = 0
+    for path in sorted(root.rglob("qna.yaml")):
+        try:
+            body = yaml.safe_load(path.read_text("utf-8"))
+        except yaml.YAMLError:
+            continue
+        raw = body.get("seed_examples") if isinstance(body, dict) else None
+        seeds = [
+            Seed(str(s["question"]), str(s.get("answer") or ""), str(s.get("context") or ""))
+            for s in raw or []
+            if isinstance(s, dict) and isinstance(s.get("question"), str)
+        ]
+        if not any(s.context for s in seeds):
+            continue
+        for i, seed in enumerate(seeds):
+            others = seeds[:i] + seeds[i + 1 :]
+            sample = Sample(0, question=seed.question, answer=seed.answer, context=seed.context)
+            reason = copy_reason(
+                sample, [asked(o.question, -1, o.context) for o in others], [], 0.85,
+                by_context=True,
+            )  # fmt: skip
+            mine = asked(seed.question, 0)
+            near = [o for o in others if _near(mine, asked(o.question, 0))]
+            beside_same = any(o.context == seed.context for o in near)
+            assert (reason == "copies a seed example's question") == beside_same, path
+            pairs += 1
+            copies += beside_same
+            repeated_elsewhere += bool(near) and not beside_same
+    assert pairs > 700 and repeated_elsewhere > 100  # the corpus has both kinds
+    assert copies < pairs
+
+
+def _near(a: Asked, b: Asked) -> bool:
+    return a.norm == b.norm or similar(a.words, b.words, 0.85)
