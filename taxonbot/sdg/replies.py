@@ -125,9 +125,10 @@ _ABOUT_ITSELF = re.compile(
     r"|\bI(?:'m| am) (?:just |only )?an? (?:ai|(?:large )?language model|virtual assistant)\b"
     # a refusal with nothing refused: "I can't help with the move" declines; this does not
     r"|\bI(?:'m| am) (?:sorry|afraid),? but I (?:can(?:no|')t|cannot|am unable to|'m unable to"
-    r"|won't|will not) (?:assist|help|comply)(?: (?:you )?with (?:that|this|your request))?[.!]"
+    r"|won't|will not) (?:assist|help|comply)(?: (?:you )?with (?:that|this|your)(?: request)?)?"
+    r"[.!]"
     r"|\bI (?:can(?:no|')t|cannot|am unable to|'m unable to) (?:assist|help) (?:you )?with "
-    r"(?:that|this|your request)[.!]"
+    r"(?:that|this|your)(?: request)?[.!]"
     r"|\bI apologi[sz]e,? but I (?:can(?:no|')t|cannot|am unable|don't|do not)\b"
     r"|\bI (?:don't|do not) have the ability to\b",
     re.I,

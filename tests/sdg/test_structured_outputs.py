@@ -267,6 +267,9 @@ def answered(question: str, answer: str) -> Sample:
         "I apologize, but I don't have the ability to create new questions.",
         "You know, as an AI language model, I can only rewrite the passage you give me.",
         "I cannot help you with that.",
+        # the 1.5B's, on polite_decline: "with that request." was not matched before
+        "Subject: Re: [Request]\n\nI'm sorry, but I can't assist with that request.",
+        "I'm sorry, I can't assist with that request.",
     ],
 )
 def test_an_answer_in_the_models_own_voice_is_rejected_saying_so(answer: str) -> None:
