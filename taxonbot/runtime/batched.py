@@ -35,7 +35,7 @@ from taxonbot.runtime.sampling import Sampler, chain_for
 
 # ggml's CPU backend multiplies K-quant weights by 8 or more rows through its "tiled" path,
 # which unpacks the weight matrix anew on every call (GGML_CPU_TILED_MM, read once, at the first
-# such multiply). A decode step of 8-16 sequences does not repay that: on 2 AVX-512 cores a step
+# such multiply). A decode step of 8-16 sequences does not repay that: on 2 cores here a step
 # of 8 took 270 ms instead of 177 on Qwen2.5-1.5B (its q6_K output matrix) and 95 instead of 85
 # on the 0.5B, while a 512-token prompt gained 5-7 % (benchmarks/README.md, "the tiled path").
 # Off unless set; whoever sets it keeps their choice.

@@ -22,7 +22,7 @@ from taxonbot.sdg.replies import (
     split_question_answer,
     whole_sentences,
 )
-from taxonbot.sdg.sample import Asked, LeafJob, Sample, Verdict, asked
+from taxonbot.sdg.sample import Asked, LeafJob, Sample, Seed, Verdict, asked
 
 MAX_EXAMPLE_PAIRS = 5
 # A context must hold this many words, and one cut at the token cap is kept up to its last whole
@@ -256,7 +256,7 @@ def copy_reason(
     kept: Sequence[Asked],
     ratio: float,
     task: frozenset[str] = frozenset(),
-    seed_answers: Sequence[Any] = (),
+    seed_answers: Sequence[Seed] = (),
     by_context: bool = False,
 ) -> str:
     """Why the sample copies instead of adding something new, or ''. `seeds` and `kept`: the
