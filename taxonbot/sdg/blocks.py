@@ -22,7 +22,7 @@ from taxonbot.sdg.replies import (
     split_question_answer,
     whole_sentences,
 )
-from taxonbot.sdg.sample import Asked, LeafJob, Sample, Seed, Verdict, asked
+from taxonbot.sdg.sample import Asked, LeafJob, Sample, Verdict, asked
 
 MAX_EXAMPLE_PAIRS = 5
 # A context must hold this many words, and one cut at the token cap is kept up to its last whole
@@ -238,11 +238,12 @@ def judge(spec: BlockSpec, ctx: RunContext, samples: list[Sample]) -> None:
 
 def dedupe(spec: BlockSpec, ctx: RunContext, samples: list[Sample]) -> None:
     seeds = [asked(s.question, -1, s.context) for s in ctx.job.seeds]
+    answers = frozenset(normalise(s.answer) for s in ctx.job.seeds)
     task = frozenset(normalise(ctx.job.task_description).split())
     by_context = ctx.job.kind != "knowledge"
     for sample in samples:
         reason = copy_reason(
-            sample, seeds, ctx.kept_questions, spec.similarity, task, ctx.job.seeds, by_context
+            sample, seeds, ctx.kept_questions, spec.similarity, task, answers, by_context
         )
         if reason:
             sample.reject(spec.name, reason)
@@ -256,12 +257,12 @@ def copy_reason(
     kept: Sequence[Asked],
     ratio: float,
     task: frozenset[str] = frozenset(),
-    seed_answers: Sequence[Seed] = (),
+    seed_answers: frozenset[str] = frozenset(),
     by_context: bool = False,
 ) -> str:
     """Why the sample copies instead of adding something new, or ''. `seeds` and `kept`: the
     seed questions and those kept so far; `task`: the words of the leaf's task description;
-    `seed_answers`: the seeds, whose answers a copy repeats. `by_context` (skills): a question
+    `seed_answers`: the seeds' answers, normalised. `by_context` (skills): a question
     repeats another only when asked of the same text, as the checker keys duplicates
     (check/rules/questions.py): a grounded skill asks one instruction of many texts. Of
     upstream's 769 grounded seed pairs (162 files), each taken as a generated pair against its
@@ -296,8 +297,7 @@ def copy_reason(
 
     if any(repeats(seed) for seed in seeds):
         return "copies a seed example's question"
-    answer = normalise(sample.answer)
-    if any(answer == normalise(seed.answer) for seed in seed_answers):
+    if normalise(sample.answer) in seed_answers:
         return "copies a seed example's answer"
     for other in kept:
         if repeats(other):
