@@ -81,10 +81,7 @@ def _totals(result: dict[str, Any]) -> Totals:
         if report.get("verdict") in verdicts:
             verdicts[report["verdict"]] += 1
     overlap = mapping(mapping(gaps).get("overlap"))
-    dups = sum(
-        len(mappings(leaf.get("near_duplicates"))) + count(leaf.get("near_duplicates_omitted"))
-        for leaf in mappings(overlap.get("leaves"))
-    )
+    dups = sum(_duplicate_count(leaf) for leaf in mappings(overlap.get("leaves")))
     leaves = mappings(mapping(preview).get("leaves"))
     counts_of = [mapping(leaf.get("counts")) for leaf in leaves]
     return Totals(
@@ -159,16 +156,21 @@ def _novelty(gaps: object, samples: bool) -> list[dict[str, Any]]:
 def _overlap(gaps: object, neighbours: bool) -> list[dict[str, Any]]:
     out = []
     for leaf in mappings(mapping(mapping(gaps).get("overlap")).get("leaves"))[:MAX_LEAVES]:
-        dups = mappings(leaf.get("near_duplicates"))
-        many = len(dups) + count(leaf.get("near_duplicates_omitted"))
+        dups, many = _distinct_duplicates(leaf), _duplicate_count(leaf)
         if leaf.get("status") != "indexed":
             note = inline(leaf.get("reason"))
         elif many:
             note = Md(f"{plural(many, 'near-duplicate question')}{':' if dups else '.'}")
         else:
             note = Md("no near-duplicate questions elsewhere in the tree.")
-        questions = mappings(leaf.get("questions"))[:NEIGHBOUR_QUESTIONS] if neighbours else []
-        near = [(q, n) for q in questions for n in mappings(q.get("neighbours"))[:NEIGHBOURS]]
+        questions = (
+            _first_of_each(mappings(leaf.get("questions")), "question") if neighbours else []
+        )
+        near = [
+            (q, n)
+            for q in questions[:NEIGHBOUR_QUESTIONS]
+            for n in mappings(q.get("neighbours"))[:NEIGHBOURS]
+        ]
         out.append(
             {
                 "leaf": code(leaf.get("leaf")),
@@ -184,6 +186,29 @@ def _overlap(gaps: object, neighbours: bool) -> list[dict[str, Any]]:
                 ],
             }
         )
+    return out
+
+
+def _distinct_duplicates(leaf: dict[str, Any]) -> list[dict[str, Any]]:
+    """A leaf's near-duplicates as shown: a question the leaf asks twice (the check reports
+    that) is found twice, and shown once."""
+    rows = mappings(leaf.get("near_duplicates"))
+    return _first_of_each(rows, "question", "other_leaf", "other_question")
+
+
+def _duplicate_count(leaf: dict[str, Any]) -> int:
+    return len(_distinct_duplicates(leaf)) + count(leaf.get("near_duplicates_omitted"))
+
+
+def _first_of_each(rows: list[dict[str, Any]], *keys: str) -> list[dict[str, Any]]:
+    """The rows in order, without those whose `keys` repeat an earlier row's."""
+    seen: set[tuple[str, ...]] = set()
+    out = []
+    for row in rows:
+        key = tuple(str(row.get(k)) for k in keys)
+        if key not in seen:
+            seen.add(key)
+            out.append(row)
     return out
 
 

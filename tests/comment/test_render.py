@@ -184,6 +184,31 @@ def test_the_template_cannot_print_a_plain_string() -> None:
     assert render._only_safe(Md("ok")) == "ok"
 
 
+def test_a_question_the_leaf_asks_twice_shows_its_neighbours_and_duplicates_once() -> None:
+    # The demo's Thank_You_Notes asks its first question twice (the check reports it); the
+    # overlap finds that question's neighbours, and any near-duplicate, once per asking.
+    result = demo_result()
+    leaf = result["gaps"]["overlap"]["leaves"][0]
+    first = leaf["questions"][0]
+    assert [q["question"] for q in leaf["questions"]].count(first["question"]) == 2
+    dup = {
+        "question": first["question"],
+        "other_leaf": "compositional_skills/writing/freeform/thanks",
+        "other_file": "compositional_skills/writing/freeform/thanks/qna.yaml",
+        "other_question": "Write a thank-you note to a neighbour who fed my cat.",
+        "score": 0.91,
+        "exact": False,
+    }
+    leaf["near_duplicates"] = [dup, dup]
+    html = html_of(render_comment(result, RUN))
+    neighbour = first["neighbours"][0]["question"]
+    assert html.count(f"<td>{neighbour}</td>") == 1
+    assert html.count("<td>Write a thank-you note to a neighbour who fed my cat.</td>") == 1
+    assert "1 near-duplicate question:" in html
+    summary = html.split("</table>")[0]
+    assert "1 near-duplicate" in summary
+
+
 # ---- size ----------------------------------------------------------------------------------
 
 
