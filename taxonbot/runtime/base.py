@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from taxonbot.errors import CannotRun
+
+TokenCounter = Callable[[str], int]
+
+
+def estimate_tokens(text: str) -> int:
+    """Tokens `text` takes, estimated where no tokenizer is at hand: words for prose,
+    characters for text without spaces (URLs, data: images, CJK), about 4 characters per token
+    either way. Text of short symbols takes more: Morse code a third more on SmolLM2's tokenizer."""
+    return max(int(len(text.split()) * 1.3), len(text) // 4) + 1
 
 
 class BackendError(CannotRun):
@@ -69,5 +78,9 @@ class ModelBackend(Protocol):
     def complete(self, requests: Sequence[ChatRequest]) -> list[Completion]: ...
 
     def describe(self) -> dict[str, str]: ...  # model id, file hash, chat template hash
+
+    # Tokens `text` takes in this model's prompts (exact where the backend has the tokenizer,
+    # else estimate_tokens): what a prompt's seed examples and a document's chunks are fitted to.
+    def count_tokens(self, text: str) -> int: ...
 
     def close(self) -> None: ...

@@ -105,6 +105,12 @@ class LlamaCppBackend:
             "n_ctx": str(self._n_ctx),
         }
 
+    def count_tokens(self, text: str) -> int:
+        """The model's own tokenizer, as a prompt's text is tokenized (special tokens read)."""
+        if self._llm is None:
+            raise BackendError("the llama.cpp backend is closed")
+        return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+
     def close(self) -> None:
         # Idempotent, and describe() stays safe afterwards: it no longer touches the model,
         # whose freed handle would segfault inside llama.cpp. The context goes before the model.

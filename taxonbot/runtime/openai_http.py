@@ -16,7 +16,13 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from taxonbot.runtime.base import BackendError, ChatRequest, Completion, RuntimeStats
+from taxonbot.runtime.base import (
+    BackendError,
+    ChatRequest,
+    Completion,
+    RuntimeStats,
+    estimate_tokens,
+)
 
 _RETRY_STATUS = frozenset({408, 429}) | frozenset(range(500, 600))
 
@@ -61,6 +67,11 @@ class OpenAIHTTPBackend:
 
     def close(self) -> None:
         """Nothing to release: every request opens and closes its own connection."""
+
+    def count_tokens(self, text: str) -> int:
+        # The server's tokenizer is not ours to call (its /tokenize is not part of the
+        # OpenAI API): an estimate.
+        return estimate_tokens(text)
 
     def _one(self, request: ChatRequest, index: int) -> Completion:
         # Jitter from a Random seeded per request: reproducible, and no lock shared by threads.

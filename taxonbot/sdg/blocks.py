@@ -8,10 +8,14 @@ from functools import lru_cache
 from typing import Any
 
 from taxonbot.check.rules.questions import normalise, similar
-from taxonbot.runtime.base import ChatRequest, Completion, ModelBackend
+from taxonbot.runtime.base import (
+    ChatRequest,
+    Completion,
+    ModelBackend,
+)
 from taxonbot.sdg.grounding import clean_question, question_fit, question_problem, spans, support
 from taxonbot.sdg.judging import SKIPPED, judge_use
-from taxonbot.sdg.prompts import render, system_prompt
+from taxonbot.sdg.prompts import render, shown_seeds, system_prompt
 from taxonbot.sdg.replies import (
     LOOPING,
     about_itself,
@@ -22,7 +26,7 @@ from taxonbot.sdg.replies import (
     split_question_answer,
     whole_sentences,
 )
-from taxonbot.sdg.sample import Asked, LeafJob, Sample, Verdict, asked
+from taxonbot.sdg.sample import Asked, LeafJob, Sample, Seed, Verdict, asked
 
 MAX_EXAMPLE_PAIRS = 5
 # A context must hold this many words, and one cut at the token cap is kept up to its last whole
@@ -68,13 +72,27 @@ class RunContext:
     # from the model catalogue. A judge measured below MIN_JUDGE_AUC is skipped; one not in
     # the mapping runs uncalibrated (taxonbot/sdg/judging.py).
     judge_auc: Mapping[str, float] = field(default_factory=dict)
+    _shown: list[Seed] | None = field(default=None, init=False, repr=False)
+
+    def shown(self) -> list[Seed]:
+        """The seed examples this leaf's prompts show (shown_seeds), counted once per leaf."""
+        if self._shown is None:
+            self._shown = shown_seeds(self.job.seeds, self.backend.count_tokens)
+        return self._shown
 
 
 Block = Callable[[BlockSpec, RunContext, list[Sample]], None]
 
 
-def variables(job: LeafJob, sample: Sample, number: int) -> dict[str, Any]:
-    seeds = [{"question": s.question, "answer": s.answer, "context": s.context} for s in job.seeds]
+def variables(
+    job: LeafJob, sample: Sample, number: int, shown: Sequence[Seed] | None = None
+) -> dict[str, Any]:
+    """What a template sees; `shown`: the seed examples it shows (RunContext.shown), by
+    default those that fit as estimated."""
+    seeds = [
+        {"question": s.question, "answer": s.answer, "context": s.context}
+        for s in (shown_seeds(job.seeds) if shown is None else shown)
+    ]
     return {
         "task_description": job.task_description,
         "topic": job.leaf.rsplit("/", 1)[-1].replace("_", " "),
@@ -97,7 +115,7 @@ def ask(
         ChatRequest(
             messages=(
                 ("system", system),
-                ("user", render(spec.template, **variables(ctx.job, s, s.number + 1))),
+                ("user", render(spec.template, **variables(ctx.job, s, s.number + 1, ctx.shown()))),
             ),
             max_tokens=min(spec.max_tokens, ctx.max_new_tokens),
             temperature=spec.temperature,

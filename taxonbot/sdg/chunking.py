@@ -1,23 +1,16 @@
 """Split knowledge documents into overlapping chunks that fit the generator's prompt.
 
-Token-aware: sizes are counted with the model's own tokenizer when the backend offers one
-(`count_tokens`), else estimated from words (≈ 1.3 tokens per English word). Paragraphs stay
+Token-aware: sizes are counted with the TokenCounter given, by default estimated from words
+(≈ 1.3 tokens per English word; runtime/base.py). Paragraphs stay
 whole where they fit; a paragraph longer than a chunk is cut at word boundaries.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from taxonbot.runtime.base import TokenCounter, estimate_tokens
 
-TokenCounter = Callable[[str], int]
 DEFAULT_CHUNK_TOKENS = 320
 DEFAULT_OVERLAP_TOKENS = 48
-
-
-def estimate_tokens(text: str) -> int:
-    # Words for prose, characters for text without spaces (URLs, data: images, CJK):
-    # about 4 characters per token either way.
-    return max(int(len(text.split()) * 1.3), len(text) // 4) + 1
 
 
 def chunk_text(

@@ -13,7 +13,8 @@ from taxonbot.check.run import check_file
 from taxonbot.documents.fetch import fetch_documents
 from taxonbot.documents.rules import DEFAULT_LIMITS, DocumentError, FetchLimits, ref_from_qna
 from taxonbot.errors import CannotRun
-from taxonbot.sdg.chunking import TokenCounter, chunk_text, estimate_tokens
+from taxonbot.runtime.base import TokenCounter, estimate_tokens
+from taxonbot.sdg.chunking import chunk_text
 from taxonbot.sdg.sample import LeafJob, Seed
 from taxonbot.taxonomy.findings import Severity
 from taxonbot.taxonomy.leaf import leaf_path

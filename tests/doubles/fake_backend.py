@@ -43,6 +43,9 @@ class FakeBackend:
     def close(self) -> None:
         """Nothing to release."""
 
+    def count_tokens(self, text: str) -> int:
+        return len(text.split())  # as its prompt_tokens: whitespace words
+
     def _one(self, request: ChatRequest) -> Completion:
         self.requests.append(request)
         prompt = sum(len(text.split()) for _, text in request.messages)

@@ -133,3 +133,38 @@ def test_describe_names_the_model_and_hashes_it_and_its_chat_template(
     info = smollm.describe()
     assert info["model"] == "SmolLM2-135M-Instruct.Q4_1.gguf"
     assert len(info["model_sha256_head_tail"]) == 64 and len(info["chat_template_sha256"]) == 64
+
+
+MORSE = ".... . .-.. .-.. --- / .-- --- .-. .-.. -.. / " * 40
+
+
+@pytest.mark.slow
+@needs_model
+def test_count_tokens_is_the_tokenizer_where_the_estimate_falls_short(
+    smollm: LlamaCppBackend,
+) -> None:
+    from taxonbot.runtime.base import estimate_tokens
+
+    text = "Plants make their food from light, water and carbon dioxide."
+    assert smollm.count_tokens(text) == len(smollm._llm.tokenize(text.encode(), add_bos=False))
+    # Morse code: short symbols, a token or more each; the word-and-character estimate falls a
+    # quarter short (841 against 625 here), which is why prompts are fitted with the model's count.
+    assert smollm.count_tokens(MORSE) > 1.25 * estimate_tokens(MORSE)
+
+
+@pytest.mark.slow
+@needs_model
+def test_every_skill_leaf_shows_all_its_seeds_on_the_bundled_tokenizer(
+    smollm: LlamaCppBackend,
+) -> None:
+    import yaml
+
+    from taxonbot.sdg.leafjob import seeds_of
+    from taxonbot.sdg.prompts import shown_seeds
+
+    root = Path(__file__).resolve().parents[2] / "taxonomy"
+    leaves = [p for p in sorted(root.rglob("qna.yaml")) if "knowledge" not in p.parts]
+    assert len(leaves) >= 8
+    for path in leaves:
+        seeds = seeds_of(yaml.safe_load(path.read_text("utf-8")))
+        assert shown_seeds(seeds, smollm.count_tokens) == seeds, path

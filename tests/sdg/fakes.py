@@ -175,6 +175,9 @@ class Recording:
     def describe(self) -> dict[str, str]:
         return self.inner.describe()
 
+    def count_tokens(self, text: str) -> int:
+        return self.inner.count_tokens(text)
+
     def close(self) -> None:
         self.inner.close()
 

@@ -7,7 +7,8 @@ from itertools import pairwise
 
 import pytest
 
-from taxonbot.sdg.chunking import chunk_text, estimate_tokens
+from taxonbot.runtime.base import estimate_tokens
+from taxonbot.sdg.chunking import chunk_text
 from tests.doubles.docmirror import FIXTURES
 
 

@@ -43,6 +43,9 @@ class FailsAfter:
     def describe(self) -> dict[str, str]:
         return self.model.describe()
 
+    def count_tokens(self, text: str) -> int:
+        return self.model.count_tokens(text)
+
     def close(self) -> None:
         pass
 

@@ -11,16 +11,18 @@ from typing import Any
 
 import jinja2
 import pytest
+import yaml
 
 import taxonbot.sdg.pipeline as pipeline_module
 from taxonbot.runtime.base import BackendError, ChatRequest
 from taxonbot.schemas import validator
 from taxonbot.sdg.blocks import variables
+from taxonbot.sdg.leafjob import seeds_of
 from taxonbot.sdg.pipeline import Budget, LeafRun, PipelineError, load_pipeline, run_leaf
-from taxonbot.sdg.prompts import PROMPTS_DIR, render
+from taxonbot.sdg.prompts import EXAMPLES_BUDGET, PROMPTS_DIR, render, shown_seeds
 from taxonbot.sdg.replies import SCALES
 from taxonbot.sdg.report import write_preview
-from taxonbot.sdg.sample import Sample, Seed
+from taxonbot.sdg.sample import LeafJob, Sample, Seed
 from taxonbot.sdg.session import LeafOutcome
 from tests.doubles.fake_backend import FakeBackend, Reply
 
@@ -39,6 +41,7 @@ from .fakes import (
 )
 
 PREVIEW_SCHEMA = "https://taxonbot.dev/schemas/preview.json"
+REPO = Path(__file__).resolve().parents[2]
 SHIPPED = ("freeform_skills", "grounded_skills", "knowledge", "knowledge_extractive")
 FOUR_PAIRS = Budget(pairs=4)
 JOBS = {
@@ -59,6 +62,69 @@ def preview_of(run: LeafRun, model: FakeBackend, tmp_path: Path) -> dict[str, An
     body = write_preview(tmp_path, [LeafOutcome(run.job.path, run)], model, Budget(), seed=0)
     assert not list(validator(PREVIEW_SCHEMA).iter_errors(body))
     return body
+
+
+# --------------------------------------------------------------------------- seeds a prompt shows
+
+
+def long_seed(n: int, words: int) -> Seed:
+    text = " ".join(f"w{n}x{i}" for i in range(words))
+    return Seed(f"What does text {n} say about item {n}?", f"It lists item {n}.", text)
+
+
+def test_a_prompt_shows_the_seeds_that_fit_in_file_order_at_least_two() -> None:
+    def words(text: str) -> int:
+        return len(text.split())
+
+    big, small = long_seed(0, 1500), long_seed(1, 100)
+    # the first two always, whatever their size; then each that still fits, in order
+    assert shown_seeds([big, long_seed(4, 1500), small], words) == [big, long_seed(4, 1500)]
+    assert shown_seeds([big, long_seed(2, 600), small], words) == [big, long_seed(2, 600)]
+    assert shown_seeds([small, big, long_seed(3, 900), small], words)[2:] == [small]
+    # a text counts for every seed that has it: the templates print it with each
+    shared = [Seed(f"q{i}?", "a.", "word " * 900) for i in range(6)]
+    assert len(shown_seeds(shared, words)) == 2
+    every = [long_seed(i, 50) for i in range(20)]
+    assert shown_seeds(every, words) == every  # 20 x 60 words: all fit
+
+
+def test_every_skill_leaf_of_the_taxonomy_shows_all_its_seeds() -> None:
+    # The preview measurements in docs/models.md were made with every seed in the prompts.
+    leaves = [
+        p for p in sorted((REPO / "taxonomy").rglob("qna.yaml")) if "knowledge" not in p.parts
+    ]
+    assert len(leaves) >= 8
+    for path in leaves:
+        seeds = seeds_of(yaml.safe_load(path.read_text("utf-8")))
+        assert shown_seeds(seeds) == seeds, path
+
+
+def test_a_leaf_with_more_seed_text_than_a_prompt_holds_is_previewed_with_the_first_seeds() -> None:
+    # Eight seeds with texts of 480 words (the check allows 500; the fake counts words): every
+    # prompt held all 3,900 words before, and a 4,096-token model refused what did not fit
+    # ("the prompt has N tokens but the context window is 4096"). Four fit in the budget.
+    seeds = tuple(long_seed(n, 480) for n in range(8))
+    job = LeafJob("compositional_skills/extraction/long", "qna.yaml", "grounded_skills",
+                  "Answer from the text.", seeds)  # fmt: skip
+    model = fake_model(answer=seeds[7].answer)
+    leaf = run_leaf(load_pipeline("grounded_skills"), context_for(job, model), Budget(pairs=2))
+    prompts = {r.tag: r.messages[-1][1] for r in model.requests}
+    assert set(prompts) == {
+        "new_context",
+        "new_question",
+        "question_quality",
+        "answer",
+        "pair_rating",
+    }
+    for tag in ("new_context", "answer"):  # the templates that show every shown seed's text
+        assert all(seed.context in prompts[tag] for seed in seeds[:4])
+    assert all(seed.question in prompts["new_question"] for seed in seeds[:4])
+    assert not any(seed.context in p for p in prompts.values() for seed in seeds[4:])
+    assert not any(seed.question in p for p in prompts.values() for seed in seeds[4:])
+    assert max(len(p.split()) for p in prompts.values()) < EXAMPLES_BUDGET + 200
+    # dedupe still knows every seed: the model's copy of the last seed's answer is caught
+    assert {s.rejected_by for s in leaf.samples} == {"dedupe"}
+    assert {s.reason for s in leaf.samples} == {"copies a seed example's answer"}
 
 
 # --------------------------------------------------------------------------- pipelines as data
