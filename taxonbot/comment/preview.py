@@ -101,6 +101,13 @@ def _leaf(
         return view | {"line": Md(f"❌ {code(name)}: could not run: {why}")}
     line = f"{code(name)}: {STATUS.get(status, '❔ unknown status')}; kept {kept} of {made}"
     line += f". {prose(leaf['message'])}" if leaf.get("message") else "."
+    seeds = mapping(leaf.get("seeds"))
+    if 0 < count(seeds.get("shown")) < count(seeds.get("examples")):
+        line += (
+            f" Its prompts showed the first {count(seeds.get('shown'))} of its "
+            f"{count(seeds.get('examples'))} seed examples, as many as fit the model's prompt; "
+            "new pairs were still checked against all of them."
+        )
     judges = {k: mapping(v) for k, v in mapping(leaf.get("judges")).items()}
     pairs = mappings(leaf.get("pairs"))
     kept_pairs = sorted((p for p in pairs if p.get("kept") is True), key=_by_rank)

@@ -108,6 +108,8 @@ class LeafRun:
     # What happened to each judge block on this model: {block name: {"status": "used" |
     # "skipped" | "uncalibrated", "auc": float | None}} (taxonbot/sdg/judging.py).
     judges: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # A skill's seed examples its prompts showed (RunContext.shown), when fewer than all; 0 else.
+    seeds_shown: int = 0
 
 
 Progress = Callable[[LeafRun, int], None]
@@ -123,6 +125,8 @@ def run_leaf(
 ) -> LeafRun:
     run = LeafRun(ctx.job, pipeline)
     run.judges = judges_of((b.name for b in pipeline.blocks if b.type == "judge"), ctx.judge_auc)
+    if ctx.job.kind != "knowledge" and len(ctx.shown()) < len(ctx.job.seeds):
+        run.seeds_shown = len(ctx.shown())
     started = time.monotonic()
     numbers = list(range(first_number, budget.pairs))
     size = max(1, budget.round_size)  # a round of 0 would make no samples at all

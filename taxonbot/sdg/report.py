@@ -48,7 +48,8 @@ def leaf_record(outcome: LeafOutcome) -> dict[str, Any]:
         },
         "seconds": round(run.seconds, 2),
         "counts": counts(run.samples),
-        "seeds": seed_facts(run.job.seeds),
+        "seeds": seed_facts(run.job.seeds)
+        | ({"shown": run.seeds_shown} if getattr(run, "seeds_shown", 0) else {}),
         "judges": judge_statuses(getattr(run, "judges", {})),
         "pairs": [s.record() for s in run.samples],
     }

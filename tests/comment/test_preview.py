@@ -224,6 +224,16 @@ def test_an_old_preview_without_the_new_fields_still_renders() -> None:
     assert "See why the pairs were dropped below." in html  # no seed facts: no seed advice
 
 
+def test_a_leaf_whose_seeds_did_not_all_fit_says_how_many_the_prompts_showed() -> None:
+    facts = {"examples": 48, "with_context": 48, "alike": 0, "shown": 4}
+    html = section(preview_of(leaf(GROUNDED, [pair(0, rank=1)], seeds=facts)))
+    assert "Its prompts showed the first 4 of its 48 seed examples, as many as fit" in html
+    assert "checked against all of them" in html
+    # all shown (the field absent, as report.py writes it) or a hostile count: nothing said
+    for seeds in ({"examples": 6, "with_context": 6, "alike": 0}, facts | {"shown": 48}):
+        assert "prompts showed" not in section(preview_of(leaf(GROUNDED, [pair(0)], seeds=seeds)))
+
+
 # ---- nothing kept ------------------------------------------------------------------------------
 
 ADVICE = {

@@ -99,7 +99,9 @@ def test_every_skill_leaf_of_the_taxonomy_shows_all_its_seeds() -> None:
         assert shown_seeds(seeds) == seeds, path
 
 
-def test_a_leaf_with_more_seed_text_than_a_prompt_holds_is_previewed_with_the_first_seeds() -> None:
+def test_a_leaf_with_more_seed_text_than_a_prompt_holds_is_previewed_with_the_first_seeds(
+    tmp_path: Path,
+) -> None:
     # Eight seeds with texts of 480 words (the check allows 500; the fake counts words): every
     # prompt held all 3,900 words before, and a 4,096-token model refused what did not fit
     # ("the prompt has N tokens but the context window is 4096"). Four fit in the budget.
@@ -125,6 +127,16 @@ def test_a_leaf_with_more_seed_text_than_a_prompt_holds_is_previewed_with_the_fi
     # dedupe still knows every seed: the model's copy of the last seed's answer is caught
     assert {s.rejected_by for s in leaf.samples} == {"dedupe"}
     assert {s.reason for s in leaf.samples} == {"copies a seed example's answer"}
+    assert leaf.seeds_shown == 4  # and preview.json says so (validated against its schema)
+    record = preview_of(leaf, model, tmp_path)["leaves"][0]
+    assert record["seeds"] == {"examples": 8, "with_context": 8, "alike": 0, "shown": 4}
+
+
+def test_a_leaf_whose_seeds_all_fit_says_nothing_of_them_shown(tmp_path: Path) -> None:
+    model = fake_model()
+    leaf = run("grounded_skills", model, Budget(pairs=1))
+    assert leaf.seeds_shown == 0
+    assert "shown" not in preview_of(leaf, model, tmp_path)["leaves"][0]["seeds"]
 
 
 # --------------------------------------------------------------------------- pipelines as data
