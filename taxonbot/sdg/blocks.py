@@ -20,6 +20,7 @@ from taxonbot.sdg.replies import (
     LOOPING,
     about_itself,
     clean_block,
+    clean_context,
     clean_line,
     degenerate,
     parse_score,
@@ -226,7 +227,7 @@ def fill(spec: BlockSpec, sample: Sample, text: str) -> None:
     elif spec.output == "answer":
         sample.answer = clean_block(text)
     elif spec.output == "context":
-        sample.context = clean_block(text)
+        sample.context = clean_context(text)
     else:
         sample.question, sample.answer = split_question_answer(text)
 

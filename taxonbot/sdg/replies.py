@@ -19,6 +19,14 @@ _QA = re.compile(r"(?is)^(.*?)\n\s*(?:answer|a)\s*:\s*(.*)$")
 _SENTENCE_END = re.compile(r"[.!?][\"')\]]*(?=\s|$)")
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+")
 _WORD = re.compile(r"\w+")
+# A first line that announces the text instead of being it, echoing the context prompt ("Write
+# one new short text of the same kind, on a different subject"): "Certainly! Here's one new short
+# text of the same kind, on a different subject:". No upstream seed context opens so (0 of 1,003).
+_CONTEXT_PREAMBLE = re.compile(
+    r"^[^\n]*(?:\b(?:new|another)\s+(?:short\s+)?(?:example\s+)?text\b|\bsame kind\b"
+    r"|\bdifferent (?:subject|topic)\b)[^\n]*:[*\s]*(?:\n|$)",
+    re.I,
+)
 
 
 def parse_score(reply: str, scale: str) -> int | None:
@@ -61,6 +69,11 @@ def clean_block(reply: str) -> str:
         seen.add(key)
         kept.append(line)
     return "\n".join(kept).strip()
+
+
+def clean_context(reply: str) -> str:
+    """A generated context: as clean_block, without a first line that only announces it."""
+    return clean_block(_CONTEXT_PREAMBLE.sub("", reply.strip(), count=1))
 
 
 def split_question_answer(reply: str) -> tuple[str, str]:

@@ -3,11 +3,15 @@ raise on odd text; what cannot be read comes back as None or empty."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+import yaml
 
 from taxonbot.sdg.replies import (
     SCALES,
     clean_block,
+    clean_context,
     clean_line,
     degenerate,
     parse_score,
@@ -184,3 +188,49 @@ def test_a_looping_pair_reply_is_split_and_left_to_the_degenerate_check() -> Non
 )
 def test_unusable_generations_are_named(text: str, problem: str) -> None:
     assert degenerate(text) == problem
+
+
+# What the Qwen2.5-Coder models wrote as the first line of a new grounded text (previews of
+# upstream's evidence leaf): an announcement of the text, echoing the prompt.
+PREAMBLES = [
+    "Certainly. Here's a new short text about a different subject:",
+    "Certainly! Here's one new short text of the same kind, on a different subject:",
+    "The following is a new short text of the same kind, on a different subject:",
+    "Here's a new short text of the same kind, on a different subject:",
+    "**Here is another text of the same kind:**",
+]
+
+
+@pytest.mark.parametrize("preamble", PREAMBLES)
+def test_a_context_loses_a_first_line_that_only_announces_it(preamble: str) -> None:
+    text = "The bake sale is on Friday at 3 pm in the school hall.\nBring a tray."
+    assert clean_context(f"{preamble}\n\n{text}") == text
+    assert clean_context(preamble) == ""  # nothing else: too short, rejected by the block
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The following configuration options are available for Keystone integration:\n- a\n- b",
+        "Agenda:\n1. Budget\n2. A new text for the handbook: who writes it?",
+        "Minutes of the meeting. We discussed a different subject: parking.",
+    ],
+)
+def test_a_context_that_opens_with_a_label_or_mentions_a_new_text_later_is_kept(text: str) -> None:
+    assert clean_context(text) == clean_block(text) == text
+
+
+def test_no_upstream_seed_context_reads_as_an_announcement(shared_dir: Path) -> None:
+    root = shared_dir / "corpus" / "upstream-taxonomy"
+    contexts = 0
+    for path in sorted(root.rglob("qna.yaml")):
+        try:
+            body = yaml.safe_load(path.read_text("utf-8"))
+        except yaml.YAMLError:
+            continue
+        for seed in (body.get("seed_examples") or []) if isinstance(body, dict) else []:
+            context = seed.get("context") if isinstance(seed, dict) else None
+            if isinstance(context, str) and context.strip():
+                contexts += 1
+                assert clean_context(context) == clean_block(context), path
+    assert contexts > 1000
