@@ -271,6 +271,15 @@ def _advice(leaf: dict[str, Any], weak: bool, model: dict[str, Any], choice: obj
                 "have none, and a skill that works on a text needs that text in each example."
             )
         )
+    shown = count(seeds.get("shown"))
+    if 0 < shown < examples:
+        advice.append(
+            Md(
+                f"Shorten the seed examples' texts: only the first {shown} of {examples} fit the "
+                "model's prompt, so it learned the task from those alone. Shorter texts (a few "
+                "paragraphs each) let it see more of them."
+            )
+        )
     if not advice:
         measured = (
             "The seed examples have none of the usual problems (too few, too alike, no context "

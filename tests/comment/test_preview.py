@@ -238,6 +238,7 @@ def test_a_leaf_whose_seeds_did_not_all_fit_says_how_many_the_prompts_showed() -
 
 ADVICE = {
     "too few": ({"examples": 3, "with_context": 3}, "Add seed examples: the leaf has 3 "),
+    "too long": ({"shown": 2}, "Shorten the seed examples' texts: only the first 2 of 6 fit"),
     "alike": ({"alike": 4}, "Make the seed questions differ: 4 of 6 are almost the same"),
     "no context": ({"with_context": 2}, "Give every seed example a <code>context</code>: 4 of 6"),
 }
