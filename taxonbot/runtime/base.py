@@ -80,7 +80,7 @@ class ModelBackend(Protocol):
     def describe(self) -> dict[str, str]: ...  # model id, file hash, chat template hash
 
     # Tokens `text` takes in this model's prompts (exact where the backend has the tokenizer,
-    # else estimate_tokens): what a prompt's seed examples and a document's chunks are fitted to.
+    # else estimate_tokens): what the seed examples a prompt shows are fitted to (sdg/prompts.py).
     def count_tokens(self, text: str) -> int: ...
 
     def close(self) -> None: ...

@@ -8,11 +8,7 @@ from functools import lru_cache
 from typing import Any
 
 from taxonbot.check.rules.questions import normalise, similar
-from taxonbot.runtime.base import (
-    ChatRequest,
-    Completion,
-    ModelBackend,
-)
+from taxonbot.runtime.base import ChatRequest, Completion, ModelBackend
 from taxonbot.sdg.grounding import clean_question, question_fit, question_problem, spans, support
 from taxonbot.sdg.judging import SKIPPED, judge_use
 from taxonbot.sdg.prompts import render, shown_seeds, system_prompt

@@ -1,8 +1,8 @@
 """Split knowledge documents into overlapping chunks that fit the generator's prompt.
 
 Token-aware: sizes are counted with the TokenCounter given, by default estimated from words
-(≈ 1.3 tokens per English word; runtime/base.py). Paragraphs stay
-whole where they fit; a paragraph longer than a chunk is cut at word boundaries.
+(≈ 1.3 tokens per English word; runtime/base.py). Paragraphs stay whole where they fit; a
+paragraph longer than a chunk is cut at word boundaries.
 """
 
 from __future__ import annotations
