@@ -20,11 +20,12 @@ _SENTENCE_END = re.compile(r"[.!?][\"')\]]*(?=\s|$)")
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+")
 _WORD = re.compile(r"\w+")
 # A first line that announces the text instead of being it, echoing the context prompt ("Write
-# one new short text of the same kind, on a different subject"): "Certainly! Here's one new short
-# text of the same kind, on a different subject:". No upstream seed context opens so (0 of 1,003).
-_CONTEXT_PREAMBLE = re.compile(
-    r"^[^\n]*(?:\b(?:new|another)\s+(?:short\s+)?(?:example\s+)?text\b|\bsame kind\b"
-    r"|\bdifferent (?:subject|topic)\b)[^\n]*:[*\s]*(?:\n|$)",
+# one new short text of the same kind, on a different subject") and ending with a colon:
+# "Certainly! Here's one new short text of the same kind, on a different subject:". No upstream
+# seed context opens so (0 of 1,003).
+_ANNOUNCES = re.compile(
+    r"\b(?:new|another)\s+(?:short\s+)?(?:example\s+)?text\b|\bsame kind\b"
+    r"|\bdifferent (?:subject|topic)\b",
     re.I,
 )
 
@@ -73,7 +74,10 @@ def clean_block(reply: str) -> str:
 
 def clean_context(reply: str) -> str:
     """A generated context: as clean_block, without a first line that only announces it."""
-    return clean_block(_CONTEXT_PREAMBLE.sub("", reply.strip(), count=1))
+    first, _, rest = reply.strip().partition("\n")
+    if first.rstrip(" *").endswith(":") and _ANNOUNCES.search(first):
+        return clean_block(rest)
+    return clean_block(reply)
 
 
 def split_question_answer(reply: str) -> tuple[str, str]:
